@@ -1,0 +1,341 @@
+"""Split a Document into clauses (number, heading, hierarchy, page) and find who the parties are."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .model import Clause, Document
+
+_ROMAN = r"[ivxlcdm]+"
+_KEYWORD_MARKER = re.compile(
+    r"^(?P<kw>article|section|sub-clause|clause|part|schedule|annex|appendix|exhibit|attachment)\s+"
+    r"(?P<num>\d+(?:\.\d+)*[A-Z]?|[IVXLC]+|[A-Z])(?P<sub>(?:\([a-z0-9]{1,4}\))*)\.?(?=[\s:.\-–—]|$)",
+    re.IGNORECASE,
+)
+_DECIMAL_MARKER = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3}){0,4})(?P<dot>\.?)(?=\s+\S|$)")
+_PAREN_MARKER = re.compile(r"^(?:\((?P<p>[a-z]{1,4}|[A-Z]|\d{1,2})\)|(?P<h>[a-z]|" + _ROMAN + r")\))(?=\s+\S)")
+_HEADING_SPLIT = re.compile(r"^\s*(?:[-–—:.]\s*)?(?P<head>[^.:;]{2,80}?)(?:\s*[.:]\s+|\s+[-–—]\s+|\s*[.:]?$)")
+_CONTAINER_KEYWORDS = {"schedule", "annex", "appendix", "exhibit", "attachment"}
+_MAX_TOP_LEVEL_JUMP = 3
+
+# Party roles by the words contracts use to define them.
+VENDOR_ROLE_WORDS = (
+    "supplier", "vendor", "provider", "service provider", "contractor", "licensor", "consultant", "seller",
+    "integrator", "operator", "developer", "manufacturer", "consortium", "partner", "company",
+)
+BUYER_ROLE_WORDS = (
+    "city", "customer", "client", "authority", "contracting authority", "municipality", "purchaser",
+    "employer", "licensee", "council", "agency", "government", "buyer", "ministry", "department",
+    "recipient", "procuring entity", "owner", "county", "state", "commune", "region",
+)
+_DEFINED_TERM = re.compile(
+    r"\(\s*(?:hereinafter\s+)?(?:(?:referred\s+to|called)\s+)?(?:as\s+)?(?:the\s+)?[\"“”']{1}(?P<term>[A-Z][\w&\- ]{1,40}?)[\"“”']{1}\s*\)"
+)
+_ROLE_HINT = re.compile(r"\bas\s+(?:the\s+)?(?P<role>\w+(?:\s\w+)?)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Names the contract uses for the supplier side and for the buying city, beyond the usual role words."""
+
+    vendor: tuple[str, ...] = ()
+    buyer: tuple[str, ...] = ()
+    defined_terms: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Marker:
+    kind: str  # "keyword", "decimal", "paren", "heading"
+    label: str
+    level: int
+    container: bool = False
+
+
+def split_clauses(document: Document) -> list[Clause]:
+    """Return the document's clauses in reading order; text before the first marker is the preamble."""
+    lines = _lines_with_offsets(document.text)
+    state = _NumberingState()
+    builders: list[dict] = []
+    pending_heading: tuple[str, int] | None = None
+    for line, offset in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        lead = len(line) - len(line.lstrip())
+        marker = state.recognise(stripped, builders)
+        if marker is not None:
+            start = offset + lead
+            if pending_heading is not None and marker.kind != "keyword":
+                start = pending_heading[1]
+            builders.append(
+                {"marker": marker, "start": start, "end": offset + len(line), "line_start": offset + lead,
+                 "heading": pending_heading[0] if pending_heading else "", "container": state.container}
+            )
+            pending_heading = None
+            continue
+        if _is_unnumbered_heading(stripped, builders):
+            pending_heading = (stripped.rstrip(":"), offset + lead)
+            continue
+        if pending_heading is not None:
+            # A heading followed by ordinary text opens an unnumbered clause.
+            builders.append(
+                {"marker": _Marker("heading", "", state.current_level() + 1), "start": pending_heading[1],
+                 "end": offset + len(line), "line_start": pending_heading[1], "heading": pending_heading[0],
+                 "container": state.container}
+            )
+            pending_heading = None
+            continue
+        if builders:
+            builders[-1]["end"] = offset + len(line)
+        else:
+            builders.append(
+                {"marker": _Marker("preamble", "", 0), "start": offset + lead, "end": offset + len(line),
+                 "line_start": offset + lead, "heading": "", "container": ""}
+            )
+    return _build(document, builders)
+
+
+def _lines_with_offsets(text: str) -> list[tuple[str, int]]:
+    out, offset = [], 0
+    for line in text.split("\n"):
+        out.append((line, offset))
+        offset += len(line) + 1
+    return out
+
+
+def _is_unnumbered_heading(line: str, builders: list[dict]) -> bool:
+    words = line.split()
+    if not 1 <= len(words) <= 8 or len(line) > 80 or line[-1] in ",;":
+        return False
+    if line.endswith(".") and not line.isupper():
+        return False
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) < 3:
+        return False
+    if line.isupper():
+        return True
+    small = {"and", "of", "the", "to", "for", "in", "on", "a", "an", "or", "by", "with"}
+    return all(w[0].isupper() or w.lower() in small or not w[0].isalpha() for w in words)
+
+
+class _NumberingState:
+    """Tracks the numbering seen so far, so that a wrapped line starting with '12' or '(b)' is not a clause."""
+
+    def __init__(self) -> None:
+        self.top = 0
+        self.decimal_path: list[int] = []
+        self.container = ""
+        self.paren_stack: list[tuple[str, str]] = []  # (style, label)
+        self.seen_numbered = False
+
+    def current_level(self) -> int:
+        return len(self.decimal_path) + len(self.paren_stack)
+
+    def recognise(self, line: str, builders: list[dict]) -> _Marker | None:
+        keyword = _KEYWORD_MARKER.match(line)
+        if keyword and _keyword_is_marker(line, keyword):
+            return self._keyword(keyword)
+        decimal = _DECIMAL_MARKER.match(line)
+        if decimal:
+            marker = self._decimal(decimal)
+            if marker is not None:
+                return marker
+        paren = _PAREN_MARKER.match(line)
+        if paren and builders:
+            return self._paren(paren.group("p") or paren.group("h"))
+        return None
+
+    def _keyword(self, match: re.Match) -> _Marker:
+        kw = match.group("kw").lower()
+        num = match.group("num")
+        sub = match.group("sub") or ""
+        self.paren_stack = []
+        if kw in _CONTAINER_KEYWORDS:
+            if not self.seen_numbered:
+                # A filing's cover ("EXHIBIT 10.2") precedes the contract; it does not contain its clauses.
+                return _Marker("heading", "", 1)
+            self.container = f"{kw.title()} {num}"
+            self.top = 0
+            self.decimal_path = []
+            return _Marker("keyword", self.container, 0, container=True)
+        parts = [int(p) for p in num.split(".") if p.isdigit()] if num[0].isdigit() else [_roman_value(num)]
+        if parts and parts[0]:
+            self.decimal_path = parts
+            self.top = parts[0]
+            self.seen_numbered = True
+        label = f"{kw.title() if kw in ('article', 'part') else ''} {num}{sub}".strip()
+        if kw in ("section", "clause", "sub-clause"):
+            label = f"{num}{sub}"
+        return _Marker("keyword", label, len(parts) if parts else 1)
+
+    def _decimal(self, match: re.Match) -> _Marker | None:
+        parts = [int(p) for p in match.group("num").split(".")]
+        if len(parts) == 1 and not match.group("dot"):
+            return None  # a bare "12 " at a line start is far more often a wrapped number than a clause
+        if not self._plausible(parts):
+            return None
+        self.decimal_path = parts
+        self.top = parts[0]
+        self.paren_stack = []
+        self.seen_numbered = True
+        return _Marker("decimal", ".".join(map(str, parts)), len(parts))
+
+    def _plausible(self, parts: list[int]) -> bool:
+        if len(parts) == 1:
+            return 0 < parts[0] - self.top <= _MAX_TOP_LEVEL_JUMP or (self.top == 0 and parts[0] <= _MAX_TOP_LEVEL_JUMP)
+        if parts[0] == self.top:
+            return True
+        # "4.1" may open clause 4 when its heading line was not numbered on its own.
+        return 0 < parts[0] - self.top <= _MAX_TOP_LEVEL_JUMP and parts[1] <= 1
+
+    def _paren(self, label: str) -> _Marker | None:
+        style = _paren_style(label, self.paren_stack)
+        if style is None:
+            return None
+        # Pop back to the level that uses this style, or push a new level.
+        for depth, (existing_style, _) in enumerate(self.paren_stack):
+            if existing_style == style:
+                self.paren_stack = self.paren_stack[:depth]
+                break
+        if len(self.paren_stack) >= 3:
+            return None
+        self.paren_stack.append((style, label))
+        return _Marker("paren", f"({label})", len(self.decimal_path) + len(self.paren_stack))
+
+
+def _keyword_is_marker(line: str, match: re.Match) -> bool:
+    """'Section 4.2 Data' opens a clause; 'Section 4.2 of this Agreement applies' is a reference."""
+    rest = line[match.end():].strip()
+    if not rest:
+        return True
+    if rest[0] in "-–—:." or rest[0].isupper() or rest[0] == "(":
+        return not re.match(r"^(of|to|and|or|above|below|hereof|herein)\b", rest, re.IGNORECASE)
+    return False
+
+
+def _paren_style(label: str, stack: list[tuple[str, str]]) -> str | None:
+    if label.isdigit():
+        return "digit"
+    if label.isupper():
+        return "upper"
+    if re.fullmatch(_ROMAN, label):
+        # "(i)" after "(h)" is a letter; "(v)" after "(iv)" is a numeral.
+        previous = {style: prev for style, prev in stack}
+        letter_prev = previous.get("letter")
+        if letter_prev and len(label) == 1 and ord(label) == ord(letter_prev) + 1:
+            return "letter"
+        if label in ("i",) or "roman" in previous or len(label) > 1:
+            return "roman"
+        return "letter"
+    if len(label) == 1:
+        return "letter"
+    if len(set(label)) == 1:  # (aa), (bb)
+        return "letter"
+    return None
+
+
+def _roman_value(numeral: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    total, previous = 0, 0
+    for char in reversed(numeral.upper()):
+        value = values.get(char, 0)
+        total = total - value if value < previous else total + value
+        previous = max(previous, value)
+    return total
+
+
+def _build(document: Document, builders: list[dict]) -> list[Clause]:
+    clauses: list[Clause] = []
+    stack: list[Clause] = []  # open ancestors by level
+    for index, b in enumerate(builders):
+        marker: _Marker = b["marker"]
+        raw = document.text[b["line_start"]:b["end"]]
+        body = _strip_label(raw, marker)
+        text = " ".join(body.split())
+        heading = b["heading"]
+        if marker.kind in ("decimal", "keyword") and not heading:
+            heading, text = _split_heading(text, marker)
+        elif heading and text.startswith(heading):
+            text = text[len(heading):].strip()
+        level = marker.level
+        while stack and stack[-1].level >= level and level > 0:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        number = _qualified_number(marker, parent, b["container"])
+        clause = Clause(
+            id=f"c{index}", number=number, heading=heading, text=text,
+            page=document.page_at(b["start"]), level=level, parent=parent.id if parent else None,
+            start=b["start"], end=b["end"],
+        )
+        clauses.append(clause)
+        if level > 0 or marker.container:
+            stack.append(clause)
+    return clauses
+
+
+def _strip_label(raw: str, marker: _Marker) -> str:
+    stripped = raw.lstrip()
+    if marker.kind == "decimal":
+        return _DECIMAL_MARKER.sub("", stripped, count=1)
+    if marker.kind == "paren":
+        return _PAREN_MARKER.sub("", stripped, count=1)
+    if marker.kind == "keyword":
+        return _KEYWORD_MARKER.sub("", stripped, count=1)
+    return stripped
+
+
+def _split_heading(text: str, marker: _Marker) -> tuple[str, str]:
+    """'Data Residency. The Supplier shall...' -> ('Data Residency', 'The Supplier shall...')."""
+    match = _HEADING_SPLIT.match(text)
+    if not match:
+        return "", text
+    head = match.group("head").strip()
+    rest = text[match.end():].strip()
+    words = head.split()
+    looks_like_title = head.isupper() or all(w[0].isupper() or w.lower() in {"and", "of", "the", "to", "for", "in", "on", "or", "by", "with", "a"} for w in words if w[0].isalpha())
+    if len(words) <= 10 and looks_like_title:
+        return head.rstrip(" -–—"), rest
+    return "", text
+
+
+def _qualified_number(marker: _Marker, parent: Clause | None, container: str) -> str:
+    if marker.kind == "paren":
+        base = parent.number if parent else ""
+        return f"{base}{marker.label}"
+    if marker.kind in ("heading", "preamble"):
+        return ""
+    if marker.container or not container:
+        return marker.label
+    return f"{container}, {marker.label}"
+
+
+def find_parties(document: Document) -> Parties:
+    """Collect defined terms and sort the party names into the supplier side and the buyer side."""
+    vendor: list[str] = []
+    buyer: list[str] = []
+    terms: list[str] = []
+    head = document.text[:20000]
+    for match in _DEFINED_TERM.finditer(head):
+        term = match.group("term").strip()
+        terms.append(term)
+        lowered = term.lower()
+        if lowered in VENDOR_ROLE_WORDS or lowered in BUYER_ROLE_WORDS:
+            continue  # the role word is already known to the rules
+        role = _role_from_context(head[max(0, match.start() - 120):match.start()])
+        if role == "vendor":
+            vendor.append(term)
+        elif role == "buyer":
+            buyer.append(term)
+    return Parties(vendor=tuple(dict.fromkeys(vendor)), buyer=tuple(dict.fromkeys(buyer)), defined_terms=tuple(dict.fromkeys(terms)))
+
+
+def _role_from_context(before: str) -> str | None:
+    hint = _ROLE_HINT.search(before.rstrip(" ,"))
+    if not hint:
+        return None
+    words = hint.group("role").lower()
+    if any(word in words for word in VENDOR_ROLE_WORDS):
+        return "vendor"
+    if any(word in words for word in BUYER_ROLE_WORDS):
+        return "buyer"
+    return None

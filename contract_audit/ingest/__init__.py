@@ -1,0 +1,78 @@
+"""Readers turn a file's bytes into a Document. The format is decided by content, not by the file name."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+from ..errors import IngestError
+from ..model import Document
+from .cleanup import join_pages, strip_page_furniture
+
+PageReader = Callable[[bytes, str], list[list[str]]]
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def detect_format(data: bytes, name: str) -> str:
+    """Return 'pdf', 'docx', 'markdown' or 'text'; raise IngestError for anything else."""
+    if not data.strip():
+        raise IngestError(f"{name}: the file is empty")
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    if head.startswith(_OLE_MAGIC):
+        raise IngestError(
+            f"{name}: an encrypted Office file or a legacy .doc; save it as an unprotected .docx or PDF"
+        )
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(f"{name}: unsupported file type (expected PDF, DOCX, text or Markdown)")
+    return "markdown" if name.lower().endswith((".md", ".markdown")) else "text"
+
+
+def _reader(fmt: str) -> PageReader:
+    # Imported lazily so a text-only run never pays for the PDF or DOCX libraries.
+    if fmt == "pdf":
+        from .pdf import read_pdf_pages
+
+        return read_pdf_pages
+    if fmt == "docx":
+        from .docx import read_docx_pages
+
+        return read_docx_pages
+    from .text import read_text_pages
+
+    if fmt == "markdown":
+        return lambda data, name: read_text_pages(data, name, markdown=True)
+    return read_text_pages
+
+
+def read_bytes(data: bytes, name: str) -> Document:
+    """Build a Document from raw bytes; `name` is used in messages and reports."""
+    fmt = detect_format(data, name)
+    pages = _reader(fmt)(data, name)
+    text, page_starts = join_pages(strip_page_furniture(pages))
+    if not text.strip():
+        raise IngestError(f"{name}: no text left after removing page headers and footers")
+    return Document(
+        path=name, format=fmt, sha256=hashlib.sha256(data).hexdigest(), text=text, page_starts=page_starts
+    )
+
+
+def read_document(path: str | Path) -> Document:
+    path = Path(path)
+    if not path.exists():
+        raise IngestError(f"{path}: no such file")
+    if path.is_dir():
+        raise IngestError(f"{path}: is a folder, not a file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise IngestError(f"{path}: {size // (1024 * 1024)} MiB is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot be read ({exc.strerror})") from None
+    return read_bytes(data, str(path))

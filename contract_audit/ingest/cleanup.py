@@ -1,0 +1,86 @@
+"""Text repairs shared by the readers: page furniture, hyphenation, whitespace."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-–—]\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*[-–—])?\s*$", re.IGNORECASE
+)
+_DIGITS = re.compile(r"\d+")
+# Hyphenated words that keep their hyphen when a line break splits them ("third-\nparty").
+_KEEP_HYPHEN_PREFIXES = frozenset(
+    "third self non co multi cross pre post real end on off sub semi anti inter intra well "
+    "long short high low full part open close state city vendor supplier".split()
+)
+_HYPHEN_BREAK = re.compile(r"(\b[A-Za-z]+)-\n[ \t]*([a-z][A-Za-z]*)")
+_EDGE_LINES = 3
+
+
+def _furniture_key(line: str) -> str:
+    return _DIGITS.sub("#", " ".join(line.lower().split()))
+
+
+def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Drop running headers/footers and page numbers from each page's lines.
+
+    A line near the top or bottom of a page is furniture when it is a bare page number, or when the
+    same line (digits ignored) sits near the edge of at least half the pages (and of three or more).
+    """
+    edge_counts: Counter[str] = Counter()
+    for lines in pages:
+        seen = {_furniture_key(line) for line in _edges(lines) if line.strip()}
+        edge_counts.update(seen)
+    min_repeats = max(3, (len(pages) + 1) // 2)
+    repeated = {key for key, count in edge_counts.items() if count >= min_repeats}
+    cleaned = []
+    for lines in pages:
+        edge_indexes = _edge_indexes(lines)
+        kept = [
+            line
+            for i, line in enumerate(lines)
+            if not (i in edge_indexes and (_PAGE_NUMBER.match(line) or _furniture_key(line) in repeated))
+        ]
+        cleaned.append(kept)
+    return cleaned
+
+
+def _edge_indexes(lines: list[str]) -> set[int]:
+    non_blank = [i for i, line in enumerate(lines) if line.strip()]
+    return set(non_blank[:_EDGE_LINES] + non_blank[-_EDGE_LINES:])
+
+
+def _edges(lines: list[str]) -> list[str]:
+    return [lines[i] for i in sorted(_edge_indexes(lines))]
+
+
+def repair_hyphenation(text: str) -> str:
+    """Join words split across a line end ("termina-\ntion" -> "termination")."""
+
+    def join(match: re.Match) -> str:
+        left, right = match.group(1), match.group(2)
+        if left.lower() in _KEEP_HYPHEN_PREFIXES:
+            return f"{left}-{right}"
+        return left + right
+
+    return _HYPHEN_BREAK.sub(join, text)
+
+
+def normalise_lines(text: str) -> list[str]:
+    """Normalise line endings and odd spaces, and trim trailing blanks from every line."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u00ad", "")
+    text = text.replace("\ufb01", "fi").replace("\ufb02", "fl").replace("\u2010", "-").replace("\u2011", "-")
+    return [line.rstrip() for line in text.split("\n")]
+
+
+def join_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
+    """Join cleaned pages into one text, remembering where each page starts."""
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for lines in pages:
+        starts.append(offset)
+        page_text = repair_hyphenation("\n".join(lines).strip("\n")) + "\n\n"
+        parts.append(page_text)
+        offset += len(page_text)
+    return "".join(parts), tuple(starts) or (0,)
