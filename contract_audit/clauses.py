@@ -21,12 +21,12 @@ _MAX_TOP_LEVEL_JUMP = 3
 # Party roles by the words contracts use to define them.
 VENDOR_ROLE_WORDS = (
     "supplier", "vendor", "provider", "service provider", "contractor", "licensor", "consultant", "seller",
-    "integrator", "operator", "developer", "manufacturer", "consortium", "partner", "company",
+    "integrator", "operator", "developer", "manufacturer", "consortium",
 )
 BUYER_ROLE_WORDS = (
     "city", "customer", "client", "authority", "contracting authority", "municipality", "purchaser",
     "employer", "licensee", "council", "agency", "government", "buyer", "ministry", "department",
-    "recipient", "procuring entity", "owner", "county", "state", "commune", "region",
+    "procuring entity", "county",
 )
 _DEFINED_TERM = re.compile(
     r"\(\s*(?:hereinafter\s+)?(?:(?:referred\s+to|called)\s+)?(?:as\s+)?(?:the\s+)?[\"“”']{1}(?P<term>[A-Z][\w&\- ]{1,40}?)[\"“”']{1}\s*\)"

@@ -46,7 +46,10 @@ def read_pdf_pages(data: bytes, name: str) -> list[list[str]]:
 
 def _looks_glued(text: str) -> bool:
     stripped = text.strip()
-    return len(stripped) > 200 and stripped.count(" ") / len(stripped) < _MIN_SPACE_RATIO
+    if len(stripped) <= 200:
+        return False
+    spaces = sum(1 for char in stripped if char.isspace())
+    return spaces / len(stripped) < _MIN_SPACE_RATIO
 
 
 def _reextract_with_pdfplumber(data: bytes, indexes: list[int], pages: list[list[str]]) -> None:

@@ -1,0 +1,207 @@
+"""Run a compiled rule set over a document's clauses and collect evidence.
+
+Tokenisation happens once per clause (spaCy, blank English). Anchor phrases (PhraseMatcher) decide which
+rules a sentence is a candidate for; only those rules' regexes run on it, and a rule's `unless` patterns
+cancel a match in the same sentence (negation, protective wording, a different party). Noisy text (OCR
+errors, letter-spaced words) is repaired against the rules' vocabulary with rapidfuzz before matching.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .clauses import Parties
+from .model import Clause, Evidence
+from .rules import Rule, RuleSet, compile_regex
+
+# A sentence ends at . ; or : followed by a capital, a bracketed sub-item or a quote.
+_SENTENCE_END = re.compile(r"(?:\.(?=\s+[A-Z(\"“‘])|;(?=\s+[A-Z]))")
+_ABBREVIATIONS = ("e.g", "i.e", "etc", "no", "nos", "art", "sec", "ltd", "inc", "co", "st", "cf", "para", "cl", "s")
+_LETTER_SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
+_WORD = re.compile(r"[A-Za-z]{6,}")
+_INFLECTIONS = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "s", "ity", "ies", "y")
+_FUZZY_CUTOFF = 88
+_CONTEXT_BOOST = 0.05
+_MAX_CONTEXT_BOOST = 0.15
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    sentences, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if match.group() == "." and _is_abbreviation(text, match.start()):
+            continue
+        if text[start:end].strip():
+            sentences.append(Sentence(start, end, text[start:end]))
+        start = end
+        while start < len(text) and text[start] == " ":
+            start += 1
+    if text[start:].strip():
+        sentences.append(Sentence(start, len(text), text[start:]))
+    return sentences
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    word = text[max(0, dot - 5):dot].rsplit(" ", 1)[-1].lstrip("(").lower()
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _stem(word: str) -> str:
+    for suffix in _INFLECTIONS:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+class CompiledRules:
+    """A RuleSet turned into matchers once; `match` then runs all rules over many clauses."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.ruleset = ruleset
+        self.rules: list[Rule] = ruleset.active()
+        self.nlp = spacy.blank("en")
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.tokens = Matcher(self.nlp.vocab)
+        self.rules_by_anchor: dict[int, list[int]] = {}
+        anchor_texts: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            for anchor in rule.anchors:
+                key = anchor_texts.setdefault(anchor, len(anchor_texts))
+                self.rules_by_anchor.setdefault(self.nlp.vocab.strings.add(f"anchor-{key}"), []).append(index)
+            if rule.token_patterns:
+                self.tokens.add(f"rule-{index}", [list(p) for p in rule.token_patterns])
+        for anchor, key in anchor_texts.items():
+            self.phrases.add(f"anchor-{key}", [self.nlp.make_doc(anchor)])
+        self.vocabulary = sorted({word for anchor in anchor_texts for word in _WORD.findall(anchor.lower())})
+        self._vocabulary_stems = {_stem(word) for word in self.vocabulary}
+
+    @lru_cache(maxsize=32)
+    def _compiled(self, vendor: tuple[str, ...], buyer: tuple[str, ...]):
+        return [
+            (
+                [(p, compile_regex(p.regex, vendor, buyer)) for p in rule.patterns],
+                [compile_regex(u, vendor, buyer) for u in rule.unless],
+            )
+            for rule in self.rules
+        ]
+
+    def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
+        compiled = self._compiled(parties.vendor, parties.buyer)
+        repairs = self._fuzzy_repairs(clauses)
+        lead_ins = _lead_ins(clauses)
+        texts = [self._repair(lead_ins[i] + clause.text, repairs) for i, clause in enumerate(clauses)]
+        evidence: list[Evidence] = []
+        for clause, lead_in, text, doc in zip(clauses, lead_ins, texts, self.nlp.tokenizer.pipe(texts, batch_size=256)):
+            if not clause.text:
+                continue
+            sentences = split_sentences(text)
+            candidates = self._candidates(doc, sentences)
+            heading_and_text = f"{clause.heading} {text}".lower()
+            repaired = text != lead_in + clause.text
+            for sentence_index, rule_indexes in sorted(candidates.items()):
+                sentence = sentences[sentence_index]
+                if sentence.end <= len(lead_in):
+                    continue  # the lead-in alone belongs to the parent clause
+                for rule_index in sorted(rule_indexes):
+                    found = self._match_sentence(rule_index, compiled[rule_index], sentence, heading_and_text)
+                    if found is None:
+                        continue
+                    pattern, start, end, score, context = found
+                    if repaired:
+                        # The text was repaired (OCR noise); point at the whole clause in the original.
+                        start, end = 0, len(clause.text)
+                    else:
+                        start, end = max(0, start - len(lead_in)), max(1, end - len(lead_in))
+                    rule = self.rules[rule_index]
+                    evidence.append(Evidence(
+                        rule_id=rule.id, family=rule.family, kind=rule.kind, clause_id=clause.id, start=start,
+                        end=end, text=clause.text[start:end], score=score, pattern=pattern.name, context=context,
+                    ))
+        return evidence
+
+    def _candidates(self, doc, sentences: list[Sentence]) -> dict[int, set[int]]:
+        """Which rules each sentence must be checked against: its anchors and token patterns decide."""
+        candidates: dict[int, set[int]] = {}
+        for match_id, start, end in self.phrases(doc):
+            index = _sentence_index(sentences, doc[start].idx)
+            candidates.setdefault(index, set()).update(self.rules_by_anchor.get(match_id, ()))
+        if len(self.tokens):
+            for match_id, start, end in self.tokens(doc):
+                rule_index = int(self.nlp.vocab.strings[match_id].split("-", 1)[1])
+                candidates.setdefault(_sentence_index(sentences, doc[start].idx), set()).add(rule_index)
+        return candidates
+
+    def _match_sentence(self, rule_index, compiled, sentence: Sentence, heading_and_text: str):
+        rule = self.rules[rule_index]
+        patterns, unless = compiled
+        best = None
+        for pattern, regex in patterns:
+            found = regex.search(sentence.text)
+            if found and (best is None or pattern.score > best[0].score):
+                best = (pattern, found)
+        if best is None or any(u.search(sentence.text) for u in unless):
+            return None
+        pattern, found = best
+        context = tuple(word for word in rule.context if word in heading_and_text)
+        score = round(min(0.99, pattern.score + min(_MAX_CONTEXT_BOOST, _CONTEXT_BOOST * len(context))), 3)
+        return pattern, sentence.start + found.start(), sentence.start + found.end(), score, context
+
+    def _fuzzy_repairs(self, clauses: list[Clause]) -> dict[str, str]:
+        """Map noisy words ('rnonitoring', 'encryptlon') to the rule vocabulary word they were meant to be."""
+        from rapidfuzz import fuzz, process
+
+        words = {w.lower() for clause in clauses for w in _WORD.findall(clause.text)}
+        unknown = sorted(w for w in words if _stem(w) not in self._vocabulary_stems)
+        if not unknown or not self.vocabulary:
+            return {}
+        scores = process.cdist(unknown, self.vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, workers=1)
+        repairs = {}
+        for row, word in zip(scores, unknown):
+            best = int(row.argmax())
+            target = self.vocabulary[best]
+            is_inflection = _stem(target).startswith(_stem(word)) or _stem(word).startswith(_stem(target))
+            if row[best] >= _FUZZY_CUTOFF and not is_inflection:
+                repairs[word] = target
+        return repairs
+
+    @staticmethod
+    def _repair(text: str, repairs: dict[str, str]) -> str:
+        text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+        if not repairs:
+            return text
+        return _WORD.sub(lambda m: repairs.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _sentence_index(sentences: list[Sentence], offset: int) -> int:
+    for index, sentence in enumerate(sentences):
+        if offset < sentence.end:
+            return index
+    return len(sentences) - 1
+
+
+_LEAD_IN_END = re.compile(r"(?:[:\-–—]|\b(?:shall|will|may|must|not|that|to|agrees|undertakes|includes|including|following))\s*$", re.IGNORECASE)
+
+
+def _lead_ins(clauses: list[Clause]) -> list[str]:
+    """A sub-paragraph inherits its parent's lead-in ('The City shall not:') so that party and negation carry over."""
+    by_id = {clause.id: clause for clause in clauses}
+    lead_ins = []
+    for clause in clauses:
+        parent = by_id.get(clause.parent) if clause.parent else None
+        if parent is not None and parent.text and _LEAD_IN_END.search(parent.text):
+            last = split_sentences(parent.text)[-1].text
+            lead_ins.append(last + " ")
+        else:
+            lead_ins.append("")
+    return lead_ins

@@ -1,0 +1,362 @@
+"""Load, validate and compile rule files. A rule is data: patterns, the wording that cancels them, examples."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from .clauses import BUYER_ROLE_WORDS, VENDOR_ROLE_WORDS
+from .errors import RuleError
+from .model import FAMILIES, SEVERITIES
+
+RULE_KINDS = ("risk", "protection")
+MIN_EXAMPLES = 3
+_ID = re.compile(r"^[a-z0-9][a-z0-9\-]{2,80}$")
+_REQUIRED = ("id", "family", "kind", "title", "severity", "rationale", "recommendation", "anchors", "patterns", "examples")
+_OPTIONAL = ("fallback", "unless", "context", "references", "enabled", "token_patterns")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    regex: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    family: str
+    kind: str
+    title: str
+    severity: str
+    rationale: str
+    recommendation: str
+    anchors: tuple[str, ...]
+    patterns: tuple[Pattern, ...]
+    unless: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    token_patterns: tuple = ()
+    fallback: str = ""
+    references: tuple[str, ...] = ()
+    positive_examples: tuple[str, ...] = ()
+    negative_examples: tuple[str, ...] = ()
+    source: str = ""
+    line: int = 0
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FamilyInfo:
+    """What the report says when a family's protection is absent from the whole contract."""
+
+    id: str
+    title: str
+    severity: str
+    message: str
+    recommendation: str
+    fallback: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """User overrides: severities per rule, rules switched off, families switched off, thresholds."""
+
+    severities: dict = field(default_factory=dict)
+    disabled_rules: frozenset = frozenset()
+    disabled_families: frozenset = frozenset()
+    thresholds: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule]
+    families: dict[str, FamilyInfo]
+
+    def get(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise RuleError(f"no rule with id '{rule_id}' (see 'contract-audit rules list')")
+
+    def active(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.enabled]
+
+
+# Macros keep rule regexes readable and consistent. {vendor} and {buyer} also take the party names a
+# contract defines for itself (see clauses.find_parties).
+_NEGATION = (
+    r"(?:(?:shall|will|may|must|can|could|should|would|does|do|is|are)\s+not|cannot|can't|won't|shan't|"
+    r"(?:shall|will|may)\s+(?:in\s+no\s+(?:event|case)|under\s+no\s+circumstances)|"
+    r"is\s+(?:not\s+)?(?:prohibited|forbidden)\s+from|(?:no|neither)\b)"
+)
+MACROS = {
+    "gap": r"[^.;]{0,140}?",
+    "near": r"[^.;]{0,50}?",
+    "not": _NEGATION,
+    "modal": r"(?:shall|will|may|must|can|is\s+entitled\s+to|has\s+the\s+right\s+to|reserves\s+the\s+right\s+to|is\s+authori[sz]ed\s+to)",
+}
+
+
+def _alternation(words) -> str:
+    ordered = sorted({w.lower() for w in words}, key=len, reverse=True)
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
+
+
+def party_macro(role_words, extra_names=()) -> str:
+    names = _alternation(list(role_words) + list(extra_names))
+    return rf"(?:(?:the|each|any|a|its)\s+)?(?:{names})(?:'s|’s|s)?"
+
+
+def expand_macros(regex: str, vendor_names=(), buyer_names=()) -> str:
+    values = dict(MACROS)
+    values["vendor"] = party_macro(VENDOR_ROLE_WORDS, vendor_names)
+    values["buyer"] = party_macro(BUYER_ROLE_WORDS, buyer_names)
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), regex)
+
+
+def compile_regex(regex: str, vendor_names=(), buyer_names=()) -> re.Pattern:
+    return re.compile(expand_macros(regex, vendor_names, buyer_names), re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- loading and validation
+
+
+def _node_line(node: yaml.Node | None) -> int:
+    return node.start_mark.line + 1 if node is not None else 0
+
+
+def _mapping_nodes(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    return {key.value: (key, value) for key, value in node.value}
+
+
+def load_rule_file(path: Path) -> tuple[list[Rule], list[FamilyInfo]]:
+    """Parse one YAML file holding `rules:` and/or `families:`; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot be read ({exc})") from None
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleError(f"{path}{line}: invalid YAML: {problem}") from None
+    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
+        raise RuleError(f"{path}:1: expected a mapping with a 'rules:' list")
+    unknown = set(data) - {"rules", "families"}
+    if unknown:
+        key_node = _mapping_nodes(root)[sorted(unknown)[0]][0]
+        raise RuleError(f"{path}:{_node_line(key_node)}: unknown top-level key '{sorted(unknown)[0]}' (expected 'rules' or 'families')")
+    nodes = _mapping_nodes(root)
+    rules = [
+        _parse_rule(item, node, path)
+        for item, node in zip(data.get("rules") or [], nodes["rules"][1].value if "rules" in nodes else [])
+    ]
+    families = [
+        _parse_family(item, node, path)
+        for item, node in zip(data.get("families") or [], nodes["families"][1].value if "families" in nodes else [])
+    ]
+    return rules, families
+
+
+def _fail(path: Path, node: yaml.Node | None, message: str) -> RuleError:
+    return RuleError(f"{path}:{_node_line(node)}: {message}")
+
+
+def _parse_rule(item, node: yaml.Node, path: Path) -> Rule:
+    if not isinstance(item, dict) or not isinstance(node, yaml.MappingNode):
+        raise _fail(path, node, "each rule must be a mapping")
+    fields = _mapping_nodes(node)
+    rule_name = item.get("id", "?")
+
+    def where(key: str) -> yaml.Node:
+        return fields[key][1] if key in fields else node
+
+    for key in _REQUIRED:
+        if key not in item:
+            raise _fail(path, node, f"rule '{rule_name}': missing required field '{key}'")
+    for key in item:
+        if key not in _REQUIRED and key not in _OPTIONAL:
+            raise _fail(path, fields[key][0], f"rule '{rule_name}': unknown field '{key}'")
+    if not isinstance(item["id"], str) or not _ID.match(item["id"]):
+        raise _fail(path, where("id"), f"rule id '{item['id']}' must be lower-case letters, digits and dashes")
+    if item["family"] not in FAMILIES:
+        raise _fail(path, where("family"), f"rule '{rule_name}': family '{item['family']}' is not one of {', '.join(FAMILIES)}")
+    if item["kind"] not in RULE_KINDS:
+        raise _fail(path, where("kind"), f"rule '{rule_name}': kind must be 'risk' or 'protection'")
+    if item["severity"] not in SEVERITIES:
+        raise _fail(path, where("severity"), f"rule '{rule_name}': severity must be one of {', '.join(SEVERITIES)}")
+    for key in ("title", "rationale", "recommendation"):
+        if not isinstance(item[key], str) or not item[key].strip():
+            raise _fail(path, where(key), f"rule '{rule_name}': '{key}' must be non-empty text")
+    anchors = _string_list(item["anchors"], path, where("anchors"), rule_name, "anchors")
+    patterns = _parse_patterns(item["patterns"], path, where("patterns"), rule_name)
+    unless = _string_list(item.get("unless") or [], path, where("unless"), rule_name, "unless", allow_empty=True)
+    for regex in unless:
+        _check_regex(regex, path, where("unless"), rule_name)
+    context = _string_list(item.get("context") or [], path, where("context"), rule_name, "context", allow_empty=True)
+    token_patterns = item.get("token_patterns") or []
+    if not isinstance(token_patterns, list) or not all(isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in token_patterns):
+        raise _fail(path, where("token_patterns"), f"rule '{rule_name}': token_patterns must be a list of spaCy token pattern lists")
+    examples = item["examples"]
+    if not isinstance(examples, dict) or set(examples) - {"positive", "negative"}:
+        raise _fail(path, where("examples"), f"rule '{rule_name}': examples must have 'positive' and 'negative' lists")
+    positive = _string_list(examples.get("positive") or [], path, where("examples"), rule_name, "examples.positive", allow_empty=True)
+    negative = _string_list(examples.get("negative") or [], path, where("examples"), rule_name, "examples.negative", allow_empty=True)
+    if len(positive) < MIN_EXAMPLES or len(negative) < MIN_EXAMPLES:
+        raise _fail(path, where("examples"), f"rule '{rule_name}': needs at least {MIN_EXAMPLES} positive and {MIN_EXAMPLES} negative examples")
+    return Rule(
+        id=item["id"], family=item["family"], kind=item["kind"], title=item["title"].strip(),
+        severity=item["severity"], rationale=" ".join(item["rationale"].split()),
+        recommendation=item["recommendation"].strip(), anchors=tuple(a.lower() for a in anchors),
+        patterns=patterns, unless=tuple(unless), context=tuple(c.lower() for c in context),
+        token_patterns=tuple(token_patterns),
+        fallback=" ".join(str(item.get("fallback") or "").split()),
+        references=tuple(str(r) for r in item.get("references") or []),
+        positive_examples=tuple(positive), negative_examples=tuple(negative),
+        source=str(path), line=_node_line(node), enabled=bool(item.get("enabled", True)),
+    )
+
+
+def _string_list(value, path, node, rule_name, key, allow_empty=False) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(path, node, f"rule '{rule_name}': '{key}' must be a list of non-empty strings")
+    if not value and not allow_empty:
+        raise _fail(path, node, f"rule '{rule_name}': '{key}' must not be empty")
+    return value
+
+
+def _parse_patterns(value, path, node, rule_name) -> tuple[Pattern, ...]:
+    if not isinstance(value, list) or not value:
+        raise _fail(path, node, f"rule '{rule_name}': 'patterns' must be a non-empty list")
+    patterns = []
+    for index, entry in enumerate(value):
+        entry_node = node.value[index] if isinstance(node, yaml.SequenceNode) else node
+        if isinstance(entry, str):
+            entry = {"regex": entry}
+        if not isinstance(entry, dict) or "regex" not in entry:
+            raise _fail(path, entry_node, f"rule '{rule_name}': each pattern needs a 'regex'")
+        score = entry.get("score", 0.8)
+        if not isinstance(score, (int, float)) or not 0 < score <= 1:
+            raise _fail(path, entry_node, f"rule '{rule_name}': pattern score must be a number in (0, 1]")
+        _check_regex(entry["regex"], path, entry_node, rule_name)
+        patterns.append(Pattern(name=str(entry.get("name", f"p{index + 1}")), regex=entry["regex"], score=float(score)))
+    return tuple(patterns)
+
+
+def _check_regex(regex, path, node, rule_name) -> None:
+    if not isinstance(regex, str):
+        raise _fail(path, node, f"rule '{rule_name}': a regex must be a string")
+    unknown = set(re.findall(r"\{([a-z]+)\}", regex)) - set(MACROS) - {"vendor", "buyer"}
+    if unknown:
+        raise _fail(path, node, f"rule '{rule_name}': unknown macro {{{sorted(unknown)[0]}}} (known: vendor, buyer, {', '.join(MACROS)})")
+    try:
+        compile_regex(regex)
+    except re.error as exc:
+        raise _fail(path, node, f"rule '{rule_name}': bad regex ({exc}): {regex}") from None
+
+
+def _parse_family(item, node, path: Path) -> FamilyInfo:
+    if not isinstance(item, dict):
+        raise _fail(path, node, "each family entry must be a mapping")
+    for key in ("id", "title", "severity", "message", "recommendation"):
+        if key not in item:
+            raise _fail(path, node, f"family entry: missing required field '{key}'")
+    if item["id"] not in FAMILIES:
+        raise _fail(path, node, f"family '{item['id']}' is not one of {', '.join(FAMILIES)}")
+    if item["severity"] not in SEVERITIES:
+        raise _fail(path, node, f"family '{item['id']}': severity must be one of {', '.join(SEVERITIES)}")
+    return FamilyInfo(
+        id=item["id"], title=item["title"], severity=item["severity"], message=" ".join(item["message"].split()),
+        recommendation=item["recommendation"].strip(), fallback=" ".join(str(item.get("fallback") or "").split()),
+    )
+
+
+def shipped_rules_dir() -> Path:
+    """The rule library shipped with the package (installed) or beside it (source checkout)."""
+    source_tree = Path(__file__).resolve().parent.parent / "rules"
+    if source_tree.is_dir():
+        return source_tree
+    from importlib.resources import files
+
+    return Path(str(files("contract_audit.shipped_rules")))
+
+
+def load_rules(extra_dirs=(), include_shipped: bool = True, policy: Policy | None = None) -> RuleSet:
+    dirs = ([shipped_rules_dir()] if include_shipped else []) + [Path(d) for d in extra_dirs]
+    rules: list[Rule] = []
+    families: dict[str, FamilyInfo] = {}
+    seen: dict[str, str] = {}
+    for directory in dirs:
+        if not directory.is_dir():
+            raise RuleError(f"{directory}: rule folder not found")
+        files = sorted(list(directory.glob("*.yaml")) + list(directory.glob("*.yml")))
+        if not files:
+            raise RuleError(f"{directory}: no rule files (*.yaml) in this folder")
+        for path in files:
+            file_rules, file_families = load_rule_file(path)
+            for rule in file_rules:
+                if rule.id in seen:
+                    raise RuleError(f"{path}:{rule.line}: duplicate rule id '{rule.id}' (first defined in {seen[rule.id]})")
+                seen[rule.id] = f"{path}:{rule.line}"
+                rules.append(rule)
+            for family in file_families:
+                families[family.id] = family
+    missing = [f for f in FAMILIES if f not in families]
+    if include_shipped and missing:
+        raise RuleError(f"{dirs[0]}: no 'families' entry for {', '.join(missing)}")
+    ruleset = RuleSet(rules=rules, families=families)
+    return apply_policy(ruleset, policy) if policy else ruleset
+
+
+def apply_policy(ruleset: RuleSet, policy: Policy) -> RuleSet:
+    known = {rule.id for rule in ruleset.rules}
+    for rule_id in list(policy.severities) + list(policy.disabled_rules):
+        if rule_id not in known:
+            raise RuleError(f"policy names an unknown rule '{rule_id}'")
+    rules = []
+    for rule in ruleset.rules:
+        enabled = rule.enabled and rule.id not in policy.disabled_rules and rule.family not in policy.disabled_families
+        rules.append(replace(rule, severity=policy.severities.get(rule.id, rule.severity), enabled=enabled))
+    return RuleSet(rules=rules, families=ruleset.families)
+
+
+def load_policy(path: str | Path) -> Policy:
+    """A policy file: `severity: {rule-id: level}`, `disable: [rule-id]`, `disable_families: [family]`,
+    `thresholds: {family: 0..1}`, `weights: {critical: n, ...}`."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read policy file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RuleError(f"{path}{':' + str(mark.line + 1) if mark else ''}: invalid YAML in policy file") from None
+    if not isinstance(data, dict):
+        raise RuleError(f"{path}:1: a policy file must be a mapping")
+    allowed = {"severity", "disable", "disable_families", "thresholds", "weights"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise RuleError(f"{path}: unknown policy key '{sorted(unknown)[0]}' (allowed: {', '.join(sorted(allowed))})")
+    severities = data.get("severity") or {}
+    if not isinstance(severities, dict) or any(v not in SEVERITIES for v in severities.values()):
+        raise RuleError(f"{path}: 'severity' maps rule ids to one of {', '.join(SEVERITIES)}")
+    families = set(data.get("disable_families") or [])
+    if families - set(FAMILIES):
+        raise RuleError(f"{path}: unknown family '{sorted(families - set(FAMILIES))[0]}' in disable_families")
+    thresholds = data.get("thresholds") or {}
+    if not isinstance(thresholds, dict) or any(k not in FAMILIES or not isinstance(v, (int, float)) or not 0 <= v <= 1 for k, v in thresholds.items()):
+        raise RuleError(f"{path}: 'thresholds' maps family ids to numbers between 0 and 1")
+    weights = data.get("weights") or {}
+    if not isinstance(weights, dict) or any(k not in SEVERITIES or not isinstance(v, (int, float)) or v < 0 for k, v in weights.items()):
+        raise RuleError(f"{path}: 'weights' maps severities to non-negative numbers")
+    return Policy(
+        severities=dict(severities), disabled_rules=frozenset(data.get("disable") or []),
+        disabled_families=frozenset(families), thresholds=dict(thresholds), weights=dict(weights),
+    )
