@@ -1,0 +1,55 @@
+"""The JSON contract of `scan --format json` (schema_version 1). Names here are stable; add, never rename."""
+from __future__ import annotations
+
+import json
+
+from ..model import Finding, Report
+
+SCHEMA_VERSION = 1
+
+
+def finding_to_dict(finding: Finding) -> dict:
+    clause = finding.clause
+    return {
+        "rule_id": finding.rule_id,
+        "family": finding.family,
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "confidence": round(finding.confidence, 3),
+        "source": finding.source,
+        "title": finding.title,
+        "clause": None if clause is None else {
+            "id": clause.id, "number": clause.number, "heading": clause.heading, "page": clause.page,
+            "text": clause.text,
+        },
+        "match": None if finding.match is None else {
+            "start": finding.match.start, "end": finding.match.end, "text": finding.match.text,
+        },
+        "message": finding.message,
+        "recommendation": finding.recommendation,
+        "fallback": finding.fallback,
+        "explanation": finding.explanation,
+    }
+
+
+def report_to_dict(report: Report) -> dict:
+    document = report.document
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "document": {
+            "path": document.path, "sha256": document.sha256, "format": document.format,
+            "pages": document.pages, "clause_count": len(report.clauses),
+        },
+        "score": {"risk": report.risk_score, "grade": report.grade},
+        "families": {
+            family: {"risks": summary.risks, "protected": summary.protected}
+            for family, summary in report.families.items()
+        },
+        "findings": [finding_to_dict(f) for f in report.findings],
+    }
+
+
+def render_json(reports: list[Report]) -> str:
+    """One object for one file, a list for several."""
+    data = [report_to_dict(r) for r in reports]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"

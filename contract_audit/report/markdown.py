@@ -1,0 +1,79 @@
+"""Markdown report: readable in a terminal, a merge request or a wiki."""
+from __future__ import annotations
+
+from ..model import FAMILIES, Finding, Report
+
+
+def _clause_ref(finding: Finding) -> str:
+    clause = finding.clause
+    if clause is None:
+        return "whole contract"
+    number = f"clause {clause.number}" if clause.number else "unnumbered clause"
+    heading = f" ({clause.heading})" if clause.heading else ""
+    return f"{number}{heading}, page {clause.page}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines())
+
+
+def render_markdown_one(report: Report) -> str:
+    doc = report.document
+    risks = [f for f in report.findings if f.kind == "risk"]
+    missing = [f for f in report.findings if f.kind == "missing"]
+    lines = [
+        f"# Sovereignty audit: {doc.path}",
+        "",
+        f"**Risk score {report.risk_score}/100, grade {report.grade}.** {len(risks)} risky clause(s), "
+        f"{len(missing)} missing protection(s). {doc.pages} page(s), {len(report.clauses)} clause(s), {doc.format.upper()}.",
+        "",
+        "| Family | Risky clauses | Protected |",
+        "|---|---:|:---:|",
+    ]
+    for family in FAMILIES:
+        summary = report.families[family]
+        lines.append(f"| {family} | {summary.risks} | {'yes' if summary.protected else '**no**'} |")
+    lines.append("")
+    if risks:
+        lines += ["## Risky clauses", ""]
+        for index, finding in enumerate(risks, 1):
+            lines += [
+                f"### {index}. {finding.title} ({finding.family}, {finding.severity})",
+                "",
+                f"*{_clause_ref(finding)}; rule `{finding.rule_id}`; confidence {finding.confidence:.2f}; source {finding.source}.*",
+                "",
+                _quote(_highlight(finding)),
+                "",
+                f"**Why it matters.** {finding.message}",
+                "",
+                "**Write instead:**",
+                "",
+                _quote(finding.recommendation),
+                "",
+            ]
+    if missing:
+        lines += ["## Missing protections", ""]
+        for finding in missing:
+            lines += [
+                f"### {finding.title} ({finding.family}, {finding.severity})",
+                "",
+                finding.message,
+                "",
+                "**Add:**",
+                "",
+                _quote(finding.recommendation),
+                "",
+            ]
+    return "\n".join(lines)
+
+
+def _highlight(finding: Finding) -> str:
+    text = finding.clause.text if finding.clause else ""
+    if finding.match is None:
+        return text
+    start, end = finding.match.start, finding.match.end
+    return f"{text[:start]}**{text[start:end]}**{text[end:]}"
+
+
+def render_markdown(reports: list[Report]) -> str:
+    return "\n\n---\n\n".join(render_markdown_one(r) for r in reports) + "\n"
