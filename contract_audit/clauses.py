@@ -254,7 +254,7 @@ def _build(document: Document, builders: list[dict]) -> list[Clause]:
         text = " ".join(body.split())
         heading = b["heading"]
         if marker.kind in ("decimal", "keyword") and not heading:
-            heading, text = _split_heading(text, marker)
+            heading, text = _split_heading(body)
         elif heading and text.startswith(heading):
             text = text[len(heading):].strip()
         level = marker.level
@@ -284,17 +284,26 @@ def _strip_label(raw: str, marker: _Marker) -> str:
     return stripped
 
 
-def _split_heading(text: str, marker: _Marker) -> tuple[str, str]:
-    """'Data Residency. The Supplier shall...' -> ('Data Residency', 'The Supplier shall...')."""
-    match = _HEADING_SPLIT.match(text)
-    if not match:
-        return "", text
-    head = match.group("head").strip()
-    rest = text[match.end():].strip()
+_SMALL_WORDS = {"and", "of", "the", "to", "for", "in", "on", "or", "by", "with", "a", "an"}
+
+
+def _is_title(head: str) -> bool:
     words = head.split()
-    looks_like_title = head.isupper() or all(w[0].isupper() or w.lower() in {"and", "of", "the", "to", "for", "in", "on", "or", "by", "with", "a"} for w in words if w[0].isalpha())
-    if len(words) <= 10 and looks_like_title:
-        return head.rstrip(" -–—"), rest
+    if not 1 <= len(words) <= 10:
+        return False
+    return head.isupper() or all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words if w[0].isalpha())
+
+
+def _split_heading(body: str) -> tuple[str, str]:
+    """Find a clause's heading: its own first line ('DATA RESIDENCY') or a run-in title ('Data Residency. The...')."""
+    first_line, _, rest_lines = body.strip().partition("\n")
+    first_line = first_line.strip().lstrip("-–—:. ").strip()
+    if rest_lines.strip() and _is_title(first_line.rstrip(".:")) and not first_line.endswith((",", ";")):
+        return first_line.rstrip(".: -–—"), " ".join(rest_lines.split())
+    text = " ".join(body.split())
+    match = _HEADING_SPLIT.match(text)
+    if match and _is_title(match.group("head").strip()):
+        return match.group("head").strip().rstrip(" -–—"), text[match.end():].strip()
     return "", text
 
 

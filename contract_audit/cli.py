@@ -126,6 +126,20 @@ def _read_clause_lines(jsonl: str) -> list[tuple[str, str]]:
     return items
 
 
+@main.command()
+@click.argument("labelled", type=click.Path(dir_okay=False))
+@rules_dir_option
+@policy_option
+def evaluate(labelled, rules_dirs, policy):
+    """Per-family precision, recall and F1 on a labelled JSON-lines file ({"text", "risk", "protects"})."""
+    from .evaluate import format_table, load_labelled, score_predictions
+
+    gold = load_labelled(labelled)
+    results = _auditor(rules_dirs, policy).classify([g.text for g in gold])
+    evaluation = score_predictions(gold, [set(r.families) for r in results])
+    click.echo(format_table(evaluation, f"Rules on {Path(labelled).name}"))
+
+
 @main.group()
 def rules():
     """List, show, validate and test rules."""

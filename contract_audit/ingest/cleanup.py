@@ -14,11 +14,19 @@ _KEEP_HYPHEN_PREFIXES = frozenset(
     "long short high low full part open close state city vendor supplier".split()
 )
 _HYPHEN_BREAK = re.compile(r"(\b[A-Za-z]+)-\n[ \t]*([a-z][A-Za-z]*)")
-_EDGE_LINES = 3
+_EDGE_LINES = 2
+_MAX_FURNITURE_LENGTH = 120
+# A page this short has no room for a running header distinct from its body.
+_MIN_LINES_FOR_FURNITURE = 5
+
+
+_CLAUSE_START = re.compile(r"^\s*\(?\d+(?:\.\d+)*[.)]?\s+[A-Za-z]")
 
 
 def _furniture_key(line: str) -> str:
-    return _DIGITS.sub("#", " ".join(line.lower().split()))
+    normalised = " ".join(line.lower().split())
+    # Digits are ignored ("Page 3", "Draft 2 - 14") except in a line that starts like a numbered clause.
+    return normalised if _CLAUSE_START.match(line) else _DIGITS.sub("#", normalised)
 
 
 def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
@@ -29,7 +37,7 @@ def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     """
     edge_counts: Counter[str] = Counter()
     for lines in pages:
-        seen = {_furniture_key(line) for line in _edges(lines) if line.strip()}
+        seen = {_furniture_key(line) for line in _edges(lines) if line.strip() and len(line) <= _MAX_FURNITURE_LENGTH}
         edge_counts.update(seen)
     min_repeats = max(3, (len(pages) + 1) // 2)
     repeated = {key for key, count in edge_counts.items() if count >= min_repeats}
@@ -39,7 +47,8 @@ def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
         kept = [
             line
             for i, line in enumerate(lines)
-            if not (i in edge_indexes and (_PAGE_NUMBER.match(line) or _furniture_key(line) in repeated))
+            if not (_PAGE_NUMBER.match(line) and _is_edge(i, lines))
+            and not (i in edge_indexes and _furniture_key(line) in repeated)
         ]
         cleaned.append(kept)
     return cleaned
@@ -47,7 +56,14 @@ def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
 
 def _edge_indexes(lines: list[str]) -> set[int]:
     non_blank = [i for i, line in enumerate(lines) if line.strip()]
+    if len(non_blank) < _MIN_LINES_FOR_FURNITURE:
+        return set()
     return set(non_blank[:_EDGE_LINES] + non_blank[-_EDGE_LINES:])
+
+
+def _is_edge(index: int, lines: list[str]) -> bool:
+    non_blank = [i for i, line in enumerate(lines) if line.strip()]
+    return index in non_blank[:_EDGE_LINES] + non_blank[-_EDGE_LINES:]
 
 
 def _edges(lines: list[str]) -> list[str]:

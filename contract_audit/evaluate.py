@@ -1,0 +1,106 @@
+"""Measure clause-level risk detection against a labelled JSON-lines file ({"text", "risk", "protects"})."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AuditError
+from .model import FAMILIES
+
+
+@dataclass(frozen=True)
+class LabelledClause:
+    id: str
+    text: str
+    risk: frozenset[str]
+    protects: frozenset[str]
+
+
+@dataclass(frozen=True)
+class FamilyScore:
+    family: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+    tp: int
+    fp: int
+    fn: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    families: list[FamilyScore]
+    micro: FamilyScore
+    protective_flagged: float  # share of protective clauses (no risk label) flagged with any risk
+    ordinary_flagged: float  # share of clauses with neither risk nor protection labels flagged
+    clean_flagged: float  # share of all clauses without a risk label flagged with any risk
+    counts: dict
+
+
+def load_labelled(path: str | Path) -> list[LabelledClause]:
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot be read ({exc.strerror})") from None
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            risk = frozenset(record.get("risk") or [])
+            protects = frozenset(record.get("protects") or [])
+            text = record["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise AuditError(f"{path}:{number}: not a labelled clause ({exc})") from None
+        unknown = (risk | protects) - set(FAMILIES)
+        if unknown:
+            raise AuditError(f"{path}:{number}: unknown family '{sorted(unknown)[0]}'")
+        items.append(LabelledClause(str(record.get("id", number)), text, risk, protects))
+    return items
+
+
+def _score(family: str, tp: int, fp: int, fn: int) -> FamilyScore:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return FamilyScore(family, precision, recall, f1, tp + fn, tp, fp, fn)
+
+
+def score_predictions(gold: list[LabelledClause], predicted: list[set[str]]) -> Evaluation:
+    per_family = []
+    total_tp = total_fp = total_fn = 0
+    for family in FAMILIES:
+        tp = sum(1 for g, p in zip(gold, predicted) if family in g.risk and family in p)
+        fp = sum(1 for g, p in zip(gold, predicted) if family not in g.risk and family in p)
+        fn = sum(1 for g, p in zip(gold, predicted) if family in g.risk and family not in p)
+        per_family.append(_score(family, tp, fp, fn))
+        total_tp, total_fp, total_fn = total_tp + tp, total_fp + fp, total_fn + fn
+    protective = [p for g, p in zip(gold, predicted) if not g.risk and g.protects]
+    ordinary = [p for g, p in zip(gold, predicted) if not g.risk and not g.protects]
+    clean = protective + ordinary
+    share = lambda group: sum(1 for p in group if p) / len(group) if group else 0.0  # noqa: E731
+    return Evaluation(
+        families=per_family, micro=_score("micro", total_tp, total_fp, total_fn),
+        protective_flagged=share(protective), ordinary_flagged=share(ordinary), clean_flagged=share(clean),
+        counts={"clauses": len(gold), "risky": len(gold) - len(clean), "protective": len(protective), "ordinary": len(ordinary)},
+    )
+
+
+def format_table(evaluation: Evaluation, title: str) -> str:
+    lines = [f"### {title}", "", "| family | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for s in evaluation.families + [evaluation.micro]:
+        name = "**micro**" if s.family == "micro" else s.family
+        lines.append(f"| {name} | {s.precision:.2f} | {s.recall:.2f} | {s.f1:.2f} | {s.support} |")
+    c = evaluation.counts
+    lines += [
+        "",
+        f"Clauses: {c['clauses']} ({c['risky']} risky, {c['protective']} protective, {c['ordinary']} ordinary). "
+        f"Flagged with any risk: {evaluation.protective_flagged:.1%} of protective, {evaluation.ordinary_flagged:.1%} "
+        f"of ordinary, {evaluation.clean_flagged:.1%} of all non-risky clauses.",
+        "",
+    ]
+    return "\n".join(lines)

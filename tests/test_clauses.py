@@ -1,0 +1,74 @@
+from contract_audit.clauses import find_parties, split_clauses
+from contract_audit.ingest import read_bytes
+
+
+def clauses_of(text: str):
+    return split_clauses(read_bytes(text.encode(), "contract.txt"))
+
+
+def numbers(text: str):
+    return [c.number for c in clauses_of(text) if c.number]
+
+
+def test_decimal_and_lettered_hierarchy():
+    text = (
+        "1. DEFINITIONS\nIn this Agreement words have their meaning.\n"
+        "1.1 Services means the services.\n1.1.1 Including support.\n"
+        "2. DATA\n2.1 The Supplier shall:\n(a) host data in the City;\n(b) not move it;\n(i) in any case; and\n(ii) at any time.\n"
+        "2.2 Backups stay local.\n"
+    )
+    assert numbers(text) == ["1", "1.1", "1.1.1", "2", "2.1", "2.1(a)", "2.1(b)", "2.1(b)(i)", "2.1(b)(ii)", "2.2"]
+    by_number = {c.number: c for c in clauses_of(text)}
+    assert by_number["2.1(b)(ii)"].parent == by_number["2.1(b)"].id
+    assert by_number["2"].heading == "DATA"
+
+
+def test_articles_sections_and_keywords():
+    text = (
+        "Article 1 - Scope\nThe Contractor shall supply the System.\n"
+        "Article 2 - Data\nSection 2.1 Residency. Data stays in the country.\n"
+        "Sub-Clause 8.4 Extension of Time for Completion\nThe Contractor is entitled to an extension.\n"
+        "Clause 14 Payment\nThe Employer shall pay.\n"
+    )
+    got = numbers(text)
+    assert got[:3] == ["Article 1", "Article 2", "2.1"]
+    assert "8.4" in got and "14" in got
+    heading = {c.number: c.heading for c in clauses_of(text)}
+    assert heading["Article 1"] == "Scope"
+    assert heading["2.1"] == "Residency"
+
+
+def test_schedule_paragraphs_are_qualified_by_their_schedule():
+    text = "1. SERVICES\nThe Supplier shall perform.\n2. FEES\nThe City shall pay.\nSCHEDULE 3 - SERVICE LEVELS\n1. Availability of 99.9%.\n2. Response within an hour.\n"
+    got = numbers(text)
+    assert got[-3:] == ["Schedule 3", "Schedule 3, 1", "Schedule 3, 2"]
+
+
+def test_wrapped_numbers_and_references_are_not_clauses():
+    text = (
+        "1. TERM\nThis Agreement runs for a period of\n36 months from the Effective Date, as set out in\n"
+        "Section 4 of this Agreement and renewed under\n2019 terms.\n2. FEES\nThe fees are due.\n"
+    )
+    assert numbers(text) == ["1", "2"]
+
+
+def test_unnumbered_headings_open_clauses():
+    text = "MASTER AGREEMENT\nThis agreement is made between the parties.\nCONFIDENTIALITY\nEach party keeps secrets.\n"
+    clauses = clauses_of(text)
+    assert [c.heading for c in clauses] == ["MASTER AGREEMENT", "CONFIDENTIALITY"]
+    assert clauses[1].text == "Each party keeps secrets."
+
+
+def test_pages_follow_clauses():
+    clauses = clauses_of("1. ONE\nFirst.\n\f2. TWO\nSecond.\n\f3. THREE\nThird.\n")
+    assert [(c.number, c.page) for c in clauses] == [("1", 1), ("2", 2), ("3", 3)]
+
+
+def test_defined_party_names():
+    text = (
+        'This Agreement is made between the City of Harbourtown (the "City") and NovaStack Ltd, '
+        'acting as supplier ("NovaStack").\n1. SERVICES\nNovaStack shall provide the System.\n'
+    )
+    parties = find_parties(read_bytes(text.encode(), "c.txt"))
+    assert parties.vendor == ("NovaStack",)
+    assert "City" in parties.defined_terms

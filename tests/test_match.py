@@ -1,0 +1,55 @@
+"""Behaviour the brief singles out: negation, modality and party decide; harmless trigger words do not fire."""
+import pytest
+
+from contract_audit.clauses import Parties
+from contract_audit.model import Clause
+
+
+def families(auditor, text):
+    result = auditor.classify([text])[0]
+    return set(result.families), set(result.protects)
+
+
+def test_city_may_install_monitoring_is_a_protection(auditor):
+    risk, protects = families(auditor, "The City may install any third-party monitoring tool on the System.")
+    assert risk == set()
+    assert "monitoring" in protects
+
+
+def test_city_shall_not_install_unapproved_monitoring_is_a_risk(auditor):
+    risk, protects = families(auditor, "The City shall not install any monitoring tool not approved by the Supplier.")
+    assert "monitoring" in risk
+    assert "monitoring" not in protects
+
+
+@pytest.mark.parametrize("text", [
+    "The Supplier shall not replace key personnel without the City's consent.",
+    "The Contractor shall keep all fire exits clear and lit at all times.",
+    "The Supplier shall install battery backup units at each remote site.",
+    "Monitoring of progress by the Engineer shall take place monthly.",
+    "The Supplier shall provide updates to the project schedule every fortnight.",
+])
+def test_harmless_trigger_words_are_not_flagged(auditor, text):
+    assert families(auditor, text) == (set(), set())
+
+
+def test_sub_paragraph_inherits_parent_lead_in(auditor):
+    parent = Clause(id="c1", number="4.1", heading="", text="The Customer shall not:", page=1, level=2)
+    child = Clause(id="c2", number="4.1(a)", heading="", text="install third-party monitoring software on the Platform;",
+                   page=1, level=3, parent="c1")
+    evidence = auditor.compiled.match([parent, child])
+    assert any(e.clause_id == "c2" and e.family == "monitoring" and e.kind == "risk" for e in evidence)
+
+
+def test_ocr_noise_is_repaired(auditor):
+    risk, _ = families(auditor, "The City shall not install any third-party rnonitoring tools without the Supplier's consent.")
+    assert "monitoring" in risk
+
+
+def test_defined_vendor_name_counts_as_the_vendor(auditor):
+    text = "The City shall not deploy any monitoring software unless approved by NovaStack."
+    clause = Clause(id="c1", number="1", heading="", text=text, page=1)
+    plain = auditor.compiled.match([clause])
+    named = auditor.compiled.match([clause], Parties(vendor=("NovaStack",)))
+    assert not any(e.kind == "risk" for e in plain if e.rule_id == "monitoring-third-party-tools-restricted" and e.pattern == "only-vendor-approved-tools")
+    assert any(e.kind == "risk" and e.family == "monitoring" for e in named)

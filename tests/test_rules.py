@@ -1,0 +1,100 @@
+import textwrap
+
+import pytest
+
+from contract_audit.errors import RuleError
+from contract_audit.match import CompiledRules
+from contract_audit.model import FAMILIES
+from contract_audit.rules import load_policy, load_rules, shipped_rules_dir
+from contract_audit.ruletest import check_examples
+
+SHIPPED = load_rules()
+
+
+def test_library_covers_every_family_on_both_sides():
+    for family in FAMILIES:
+        kinds = {rule.kind for rule in SHIPPED.rules if rule.family == family}
+        assert kinds == {"risk", "protection"}, family
+    assert len(SHIPPED.rules) >= 40
+
+
+@pytest.mark.parametrize("rule", SHIPPED.rules, ids=lambda rule: rule.id)
+def test_rule_examples(rule, auditor):
+    subset = type(SHIPPED)(rules=[rule], families=SHIPPED.families)
+    run, failures = check_examples(subset, auditor.compiled)
+    assert run >= 6
+    assert failures == []
+
+
+VALID_RULE = """
+rules:
+  - id: exit-test-rule
+    family: exit
+    kind: risk
+    title: Test
+    severity: low
+    rationale: Because.
+    recommendation: Write this.
+    anchors: [exit]
+    patterns: ['exit fee']
+    examples:
+      positive: [an exit fee applies, the exit fee is due, exit fee of 5%]
+      negative: [fire exit, no fee, exits are lit]
+"""
+
+
+def write_rules(tmp_path, text):
+    (tmp_path / "custom.yaml").write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+def test_user_rule_folder_is_loaded_and_tested(tmp_path):
+    ruleset = load_rules([write_rules(tmp_path, VALID_RULE)], include_shipped=False)
+    run, failures = check_examples(ruleset)
+    assert (run, failures) == (6, [])
+
+
+@pytest.mark.parametrize("change, message", [
+    (("family: exit", "family: exits"), r"custom.yaml:4: .*family 'exits'"),
+    (("severity: low", "severity: extreme"), r"custom.yaml:7: .*severity"),
+    (("    rationale: Because.\n", ""), r"custom.yaml:3: .*missing required field 'rationale'"),
+    (("patterns: ['exit fee']", "patterns: ['exit (fee']"), r"custom.yaml:11: .*bad regex"),
+    (("patterns: ['exit fee']", "patterns: ['{seller} fee']"), r"unknown macro \{seller\}"),
+    (("negative: [fire exit, no fee, exits are lit]", "negative: [fire exit]"), r"at least 3 positive and 3 negative"),
+    (("kind: risk", "kind: risk\n    colour: red"), r"custom.yaml:6: .*unknown field 'colour'"),
+    (("title: Test", "title: [Test"), r"custom.yaml:\d+: invalid YAML"),
+])
+def test_bad_rule_files_name_file_line_and_problem(tmp_path, change, message):
+    text = textwrap.dedent(VALID_RULE).replace(*change)
+    (tmp_path / "custom.yaml").write_text(text)
+    with pytest.raises(RuleError, match=message):
+        load_rules([tmp_path], include_shipped=False)
+
+
+def test_duplicate_rule_id_is_refused(tmp_path):
+    write_rules(tmp_path, VALID_RULE)
+    (tmp_path / "again.yaml").write_text(textwrap.dedent(VALID_RULE))
+    with pytest.raises(RuleError, match="duplicate rule id 'exit-test-rule'"):
+        load_rules([tmp_path], include_shipped=False)
+
+
+def test_policy_changes_severity_and_disables(tmp_path):
+    rule_id = SHIPPED.rules[0].id
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(f"severity:\n  {rule_id}: low\ndisable: [{SHIPPED.rules[1].id}]\ndisable_families: [energy]\n")
+    ruleset = load_rules(policy=load_policy(policy_file))
+    assert ruleset.get(rule_id).severity == "low"
+    assert not ruleset.get(SHIPPED.rules[1].id).enabled
+    assert all(not r.enabled for r in ruleset.rules if r.family == "energy")
+    assert len(CompiledRules(ruleset).rules) < len(CompiledRules(SHIPPED).rules)
+
+
+def test_policy_with_unknown_rule_is_refused(tmp_path):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("disable: [no-such-rule]\n")
+    with pytest.raises(RuleError, match="unknown rule 'no-such-rule'"):
+        load_rules(policy=load_policy(policy_file))
+
+
+def test_shipped_rules_dir_exists():
+    assert (shipped_rules_dir() / "families.yaml").is_file()
