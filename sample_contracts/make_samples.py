@@ -105,10 +105,10 @@ LEVEL_FORMATS = [
     ("lowerLetter", "(%4)"),
     ("lowerRoman", "(%5)"),
 ]
-# The PDF is set looser (11/14 pt) than the DOCX (10 pt, single spacing) on purpose: Word
+# The PDF is set looser (10.5/13.5 pt) than the DOCX (10 pt, single spacing) on purpose: Word
 # then always has room left on a page when it reaches the explicit break copied from the
 # PDF, so its pagination cannot drift ahead of the PDF's.
-PDF_FONT_SIZE, PDF_LEADING = 11, 14
+PDF_FONT_SIZE, PDF_LEADING = 10.5, 13.5
 DOCX_FONT_SIZE = 10
 
 
@@ -280,9 +280,12 @@ def parse_contract(name: str, source: str) -> Contract:
 
 
 def column_widths(rows: list[list[str]], total: float) -> list[float]:
-    """Split the width in proportion to each column's longest cell, with a floor."""
-    longest = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    weights = [max(n, 12) for n in longest]
+    """Split the width by each column's longest cell (capped), never below its longest word."""
+    weights = []
+    for column in zip(*rows):
+        longest_cell = min(max(len(cell) for cell in column), 45)
+        longest_word = max(len(word) for cell in column for word in cell.split())
+        weights.append(max(longest_cell, longest_word + 5))
     return [total * w / sum(weights) for w in weights]
 
 
