@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .clauses import Parties
 from .model import Clause, Evidence
@@ -74,6 +73,7 @@ class CompiledRules:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.tokens = Matcher(self.nlp.vocab)
         self.rules_by_anchor: dict[int, list[int]] = {}
+        self._regex_cache: dict[tuple, tuple] = {}
         anchor_texts: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
             for anchor in rule.anchors:
@@ -86,18 +86,18 @@ class CompiledRules:
         self.vocabulary = sorted({word for anchor in anchor_texts for word in _WORD.findall(anchor.lower())})
         self._vocabulary_stems = {_stem(word) for word in self.vocabulary}
 
-    @lru_cache(maxsize=32)
-    def _compiled(self, vendor: tuple[str, ...], buyer: tuple[str, ...]):
-        return [
-            (
-                [(p, compile_regex(p.regex, vendor, buyer)) for p in rule.patterns],
-                [compile_regex(u, vendor, buyer) for u in rule.unless],
+    def _compiled(self, rule_index: int, parties: Parties):
+        """A rule's regexes for these party names, compiled the first time a sentence needs them."""
+        key = (rule_index, parties.vendor, parties.buyer)
+        if key not in self._regex_cache:
+            rule = self.rules[rule_index]
+            self._regex_cache[key] = (
+                [(p, compile_regex(p.regex, parties.vendor, parties.buyer)) for p in rule.patterns],
+                [compile_regex(u, parties.vendor, parties.buyer) for u in rule.unless],
             )
-            for rule in self.rules
-        ]
+        return self._regex_cache[key]
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
-        compiled = self._compiled(parties.vendor, parties.buyer)
         repairs = self._fuzzy_repairs(clauses)
         lead_ins = _lead_ins(clauses)
         texts = [self._repair(lead_ins[i] + clause.text, repairs) for i, clause in enumerate(clauses)]
@@ -114,7 +114,7 @@ class CompiledRules:
                 if sentence.end <= len(lead_in):
                     continue  # the lead-in alone belongs to the parent clause
                 for rule_index in sorted(rule_indexes):
-                    found = self._match_sentence(rule_index, compiled[rule_index], sentence, heading_and_text)
+                    found = self._match_sentence(rule_index, self._compiled(rule_index, parties), sentence, heading_and_text)
                     if found is None:
                         continue
                     pattern, start, end, score, context = found
