@@ -60,6 +60,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -110,6 +111,8 @@ LEVEL_FORMATS = [
 # PDF, so its pagination cannot drift ahead of the PDF's.
 PDF_FONT_SIZE, PDF_LEADING = 10.5, 13.5
 DOCX_FONT_SIZE = 10
+HEADER_FONT, HEADER_SIZE = "Times-Roman", 8
+TABLE_FONT_SIZE = 9.5
 
 
 # --------------------------------------------------------------------------- model
@@ -280,13 +283,20 @@ def parse_contract(name: str, source: str) -> Contract:
 
 
 def column_widths(rows: list[list[str]], total: float) -> list[float]:
-    """Split the width by each column's longest cell (capped), never below its longest word."""
-    weights = []
-    for column in zip(*rows):
-        longest_cell = min(max(len(cell) for cell in column), 45)
-        longest_word = max(len(word) for cell in column for word in cell.split())
-        weights.append(max(longest_cell, longest_word + 5))
-    return [total * w / sum(weights) for w in weights]
+    """Give each column room for its longest word, then share the rest by natural width."""
+    pad = 14  # cell padding plus a little slack, in points
+
+    def width(text: str) -> float:
+        return stringWidth(text, "Times-Bold", TABLE_FONT_SIZE) + pad
+
+    minimum = [max(width(w) for cell in col for w in cell.split()) for col in zip(*rows)]
+    natural = [min(max(width(cell) for cell in col), 0.4 * total) for col in zip(*rows)]
+    spare = total - sum(minimum)
+    if spare < 0:
+        raise ValueError(f"table too wide for the page: {rows[0]}")
+    growth = [max(n - m, 0) for n, m in zip(natural, minimum)]
+    share = sum(growth) or 1
+    return [m + spare * g / share for m, g in zip(minimum, growth)]
 
 
 # --------------------------------------------------------------------------- PDF
@@ -314,9 +324,9 @@ def pdf_styles() -> dict[str, ParagraphStyle]:
             "schedule", body, fontName="Times-Bold", fontSize=12.5, leading=16,
             alignment=TA_CENTER, spaceAfter=10,
         ),
-        "cell": ParagraphStyle("cell", body, fontSize=9.5, leading=11.5, alignment=TA_LEFT, spaceAfter=0),
+        "cell": ParagraphStyle("cell", body, fontSize=TABLE_FONT_SIZE, leading=11.5, alignment=TA_LEFT, spaceAfter=0),
         "cellhead": ParagraphStyle(
-            "cellhead", body, fontName="Times-Bold", fontSize=9.5, leading=11.5,
+            "cellhead", body, fontName="Times-Bold", fontSize=TABLE_FONT_SIZE, leading=11.5,
             alignment=TA_LEFT, spaceAfter=0,
         ),
     }
@@ -390,6 +400,9 @@ class ContractPdf(BaseDocTemplate):
             subject="Sample contract for contract-audit", invariant=1,
             allowSplitting=0,  # never split a block: each clause starts and ends on one page
         )
+        header_width = stringWidth(f"{title}    {DRAFT_MARK}", HEADER_FONT, HEADER_SIZE)
+        if header_width > self.width:
+            raise ValueError(f"title too long for the page header: {title}")
         self.contract_title = title
         self.total_pages = total_pages
         self.block_pages: dict[int, int] = {}
@@ -406,7 +419,7 @@ class ContractPdf(BaseDocTemplate):
         left, right = self.leftMargin, self.pagesize[0] - self.rightMargin
         top = self.pagesize[1] - self.topMargin + 0.9 * cm
         canvas.saveState()
-        canvas.setFont("Times-Roman", 8)
+        canvas.setFont(HEADER_FONT, HEADER_SIZE)
         canvas.drawString(left, top, self.contract_title)
         canvas.drawRightString(right, top, DRAFT_MARK)
         canvas.setLineWidth(0.4)
@@ -698,6 +711,7 @@ def main(argv: list[str] | None = None) -> int:
     for contract in contracts:
         print(f"{contract.name}: {contract.pages} pages")
     if not args.no_verify:
+        sys.dont_write_bytecode = True  # keep __pycache__ out of sample_contracts/
         from verify_samples import verify_contract  # local module next to this script
 
         problems = [p for c in contracts for p in verify_contract(c, HERE)]

@@ -64,9 +64,14 @@ def docx_items(doc):
 
 
 def runs_text(p) -> str:
+    """Text of a paragraph's runs, with w:tab as a tab character (tab stops in pPr are skipped)."""
     parts = []
-    for node in p.iter(qn("w:t"), qn("w:tab")):
-        parts.append("\t" if node.tag == qn("w:tab") else (node.text or ""))
+    for run in p.iter(qn("w:r")):
+        for node in run:
+            if node.tag == qn("w:t"):
+                parts.append(node.text or "")
+            elif node.tag == qn("w:tab"):
+                parts.append("\t")
     return "".join(parts)
 
 

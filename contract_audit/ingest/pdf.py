@@ -48,7 +48,7 @@ def _looks_glued(text: str) -> bool:
     stripped = text.strip()
     if len(stripped) <= 200:
         return False
-    spaces = sum(1 for char in stripped if char.isspace())
+    spaces = len(stripped) - len("".join(stripped.split()))
     return spaces / len(stripped) < _MIN_SPACE_RATIO
 
 
