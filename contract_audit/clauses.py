@@ -12,7 +12,8 @@ _KEYWORD_MARKER = re.compile(
     r"(?P<num>\d+(?:\.\d+)*[A-Z]?|[IVXLC]+|[A-Z])(?P<sub>(?:\([a-z0-9]{1,4}\))*)\.?(?=[\s:.\-–—]|$)",
     re.IGNORECASE,
 )
-_DECIMAL_MARKER = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3}){0,4})(?P<dot>\.?)(?=\s+\S|$)")
+# "1.Services" (no space after the dot) is common in typed filings.
+_DECIMAL_MARKER = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3}){0,4})(?P<dot>\.?)(?=\s+\S|$|(?<=\.)[A-Z][a-z])")
 _PAREN_MARKER = re.compile(r"^(?:\((?P<p>[a-z]{1,4}|[A-Z]|\d{1,2})\)|(?P<h>[a-z]|" + _ROMAN + r")\))(?=\s+\S)")
 _HEADING_SPLIT = re.compile(r"^\s*(?:[-–—:.]\s*)?(?P<head>[^.:;]{2,80}?)(?:\s*[.:]\s+|\s+[-–—]\s+|\s*[.:]?$)")
 _CONTAINER_KEYWORDS = {"schedule", "annex", "appendix", "exhibit", "attachment"}
@@ -310,7 +311,8 @@ def _split_heading(body: str) -> tuple[str, str]:
 def _qualified_number(marker: _Marker, parent: Clause | None, container: str) -> str:
     if marker.kind == "paren":
         base = parent.number if parent else ""
-        return f"{base}{marker.label}"
+        separator = ", " if parent is not None and parent.level == 0 and base else ""
+        return f"{base}{separator}{marker.label}"
     if marker.kind in ("heading", "preamble"):
         return ""
     if marker.container or not container:
