@@ -200,15 +200,17 @@ def word_label(counters: list[int], level: int) -> str:
 
 
 def split_tags(line: str) -> tuple[str, list[str], list[str]]:
-    risks: list[str] = []
-    protects: list[str] = []
+    """Strip trailing {risk: ...} / {protect: ...} tags; return text, risks, protections."""
+    tags: list[tuple[str, list[str]]] = []
     while match := TAG_RE.search(line):
         families = [f.strip() for f in match.group(2).split(",")]
         unknown = set(families) - set(FAMILIES)
         if unknown:
             raise ValueError(f"unknown family {sorted(unknown)} in: {line}")
-        (risks if match.group(1) == "risk" else protects)[:0] = families
+        tags.insert(0, (match.group(1), families))  # tags are peeled off from the end
         line = line[: match.start()]
+    risks = [f for kind, families in tags if kind == "risk" for f in families]
+    protects = [f for kind, families in tags if kind == "protect" for f in families]
     return line, risks, protects
 
 

@@ -53,7 +53,7 @@ def check_pdf(contract: Contract, path: Path) -> list[str]:
 
 
 def docx_items(doc):
-    """Yield ('break', None) or (kind, element) for the body in document order."""
+    """Yield (kind, element) for the body in document order; kind is table, break or paragraph."""
     for child in doc.element.body.iterchildren():
         if child.tag == qn("w:tbl"):
             yield "table", child
@@ -107,7 +107,7 @@ def check_docx(contract: Contract, path: Path) -> list[str]:
     footer_xml = doc.sections[0].footer.paragraphs[0]._p.xml
     if DRAFT_MARK not in header or "NUMPAGES" not in footer_xml:
         problems.append(f"{name}: header or footer missing")
-    if doc.core_properties.created != FIXED_TIME.replace(tzinfo=doc.core_properties.created.tzinfo):
+    if doc.core_properties.created.replace(tzinfo=None) != FIXED_TIME:
         problems.append(f"{name}: core properties not fixed")
 
     page, blocks = 1, iter(contract.blocks)
