@@ -7,9 +7,8 @@ from pathlib import Path
 from . import score
 from .clauses import Parties, find_parties, split_clauses
 from .ingest import read_bytes, read_document
-from .match import CompiledRules
+from .match import CompiledRules, lead_ins
 from .model import Clause, Document, Finding, Report
-from .ruletest import example_clause
 from .rules import Policy, RuleSet, load_policy, load_rules
 
 
@@ -25,14 +24,19 @@ class ClauseResult:
 
 
 class Auditor:
-    """Holds the compiled rules (and model) so that many documents are audited with one start-up cost."""
+    """Holds the compiled rules and the classifier so that many documents are audited with one start-up cost.
 
-    def __init__(self, rules_dirs=(), policy: Policy | str | Path | None = None, include_shipped_rules: bool = True):
+    `model` is a model folder, None for the shipped model (when one is installed), or False for rules only.
+    """
+
+    def __init__(self, rules_dirs=(), policy: Policy | str | Path | None = None, include_shipped_rules: bool = True,
+                 model: str | Path | None | bool = None):
         if policy is not None and not isinstance(policy, Policy):
             policy = load_policy(policy)
         self.policy = policy
         self.ruleset: RuleSet = load_rules(rules_dirs, include_shipped=include_shipped_rules, policy=policy)
         self.compiled = CompiledRules(self.ruleset)
+        self.model = _load_model(model)
 
     def audit(self, path: str | Path) -> Report:
         return self.audit_document(read_document(path))
@@ -42,13 +46,7 @@ class Auditor:
 
     def audit_document(self, document: Document) -> Report:
         clauses = split_clauses(document)
-        parties = find_parties(document)
-        return self._report(document, clauses, parties)
-
-    def _report(self, document: Document, clauses: list[Clause], parties: Parties) -> Report:
-        evidence = self.compiled.match(clauses, parties)
-        protected = score.protected_families(evidence, self.policy)
-        findings = score.risk_findings(evidence, clauses, self.ruleset, self.policy)
+        findings, protected = self._assess(clauses, find_parties(document))
         findings += score.missing_findings(protected, self.ruleset, self.policy)
         risk, grade = score.document_score(findings, self.policy.weights if self.policy else None)
         return Report(
@@ -56,24 +54,44 @@ class Auditor:
             families=score.family_summary(findings, protected), risk_score=risk, grade=grade,
         )
 
+    def _assess(self, clauses: list[Clause], parties: Parties = Parties()):
+        evidence = self.compiled.match(clauses, parties)
+        probabilities = None
+        if self.model is not None:
+            texts = [lead_in + clause.text for lead_in, clause in zip(lead_ins(clauses), clauses)]
+            probabilities = self.model.predict_proba(texts)
+        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy)
+
     def classify(self, texts: list[str], ids: list[str] | None = None) -> list[ClauseResult]:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""
         ids = ids or [str(i) for i in range(len(texts))]
-        clauses = [example_clause(text) for text in texts]
-        clauses = [Clause(id=f"c{i}", number="", heading="", text=c.text, page=1) for i, c in enumerate(clauses)]
-        evidence = self.compiled.match(clauses)
         results = []
-        for index, (clause_id, text) in enumerate(zip(ids, texts)):
-            own = [e for e in evidence if e.clause_id == f"c{index}"]
-            findings = score.risk_findings(own, [clauses[index]], self.ruleset, self.policy)
-            protects = sorted(score.protected_families(own, self.policy))
-            families = sorted({f.family for f in findings})
-            results.append(ClauseResult(id=clause_id, text=text, families=families, protects=protects, findings=findings))
+        clauses = [Clause(id=f"c{i}", number="", heading="", text=" ".join(t.split()), page=1) for i, t in enumerate(texts)]
+        for clause_id, text, clause in zip(ids, texts, clauses):
+            findings, protected = self._assess([clause])
+            results.append(ClauseResult(
+                id=clause_id, text=text, families=sorted({f.family for f in findings}), protects=sorted(protected),
+                findings=findings,
+            ))
         return results
 
 
+def _load_model(model):
+    if model is False:
+        return None
+    from .classifier import load_model, shipped_model_dir
+    from .classifier import MODEL_NAME
+
+    if model is None:
+        directory = shipped_model_dir()
+        if not (directory / f"{MODEL_NAME}.npz").is_file():
+            return None  # no model shipped yet: rules only
+        return load_model(directory)
+    return load_model(Path(model))
+
+
 def audit(path: str | Path, rules_dirs=(), policy=None) -> Report:
-    """Audit one contract file with the shipped rules (plus any extra rule folders and a policy)."""
+    """Audit one contract file with the shipped rules and model (plus any extra rule folders and a policy)."""
     return Auditor(rules_dirs=rules_dirs, policy=policy).audit(path)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .errors import AuditError
-from .model import SEVERITIES
+from .model import FAMILIES, SEVERITIES
 
 EXIT_FAIL_ON = 1
 EXIT_BAD_INPUT = 2
@@ -127,17 +127,64 @@ def _read_clause_lines(jsonl: str) -> list[tuple[str, str]]:
 
 
 @main.command()
-@click.argument("labelled", type=click.Path(dir_okay=False))
+@click.option("--corpus", type=click.Path(dir_okay=False), help="Labelled training corpus (JSON lines).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Where to write the model (default: models/).")
+@click.option("--seed", type=int, default=13, show_default=True)
+def train(corpus, out_dir, seed):
+    """Train the clause classifier from the labelled corpus (reproducible: same data and seed, same bytes)."""
+    from .classifier import shipped_model_dir
+    from .training import train as train_model
+
+    model_dir = Path(out_dir) if out_dir else shipped_model_dir()
+    corpus_path = Path(corpus) if corpus else model_dir / "data" / "corpus.jsonl"
+    model = train_model(corpus_path, model_dir, seed=seed)
+    click.echo(f"trained on {model.meta['examples']} clauses, {len(model.vocabulary)} features -> {model_dir}")
+
+
+@main.command()
+@click.argument("labelled", required=False, type=click.Path(dir_okay=False))
+@click.option("--corpus", type=click.Path(dir_okay=False), help="Training corpus for cross-validation.")
+@click.option("--no-cv", is_flag=True, help="Skip cross-validation on the training corpus.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), help="Model folder (default: the shipped model).")
 @rules_dir_option
 @policy_option
-def evaluate(labelled, rules_dirs, policy):
-    """Per-family precision, recall and F1 on a labelled JSON-lines file ({"text", "risk", "protects"})."""
-    from .evaluate import format_table, load_labelled, score_predictions
+def evaluate(labelled, corpus, no_cv, model_dir, rules_dirs, policy):
+    """Per-family precision, recall, F1 and support: rules alone, classifier alone and fused.
 
-    gold = load_labelled(labelled)
-    results = _auditor(rules_dirs, policy).classify([g.text for g in gold])
-    evaluation = score_predictions(gold, [set(r.families) for r in results])
-    click.echo(format_table(evaluation, f"Rules on {Path(labelled).name}"))
+    Runs stratified cross-validation on the training corpus, and scores LABELLED (JSON lines with
+    "text", "risk", "protects") when given.
+    """
+    from .api import Auditor
+    from .classifier import load_model, shipped_model_dir
+    from .evaluate import LabelledClause, compare_systems, format_side_by_side, load_labelled
+    from .fusion import risk_thresholds
+
+    rule_auditor = Auditor(rules_dirs=rules_dirs, policy=policy, model=False)
+    if not no_cv:
+        from .training import cross_validated_probabilities, load_corpus
+
+        corpus_path = Path(corpus) if corpus else (Path(model_dir) if model_dir else shipped_model_dir()) / "data" / "corpus.jsonl"
+        texts, Y, _ = load_corpus(corpus_path)
+        gold = [LabelledClause(str(i), t, frozenset(_families(row, "risk")), frozenset(_families(row, "protects")))
+                for i, (t, row) in enumerate(zip(texts, Y))]
+        probabilities, fold_thresholds = cross_validated_probabilities(texts, Y)
+        from .classifier import LABELS
+
+        per_clause = [{f: row[LABELS.index(f"risk:{f}")] for f in FAMILIES} for row in fold_thresholds]
+        systems = compare_systems(gold, rule_auditor, probabilities, per_clause)
+        click.echo(format_side_by_side(systems, f"5-fold cross-validation on {corpus_path.name}"))
+    if labelled:
+        gold = load_labelled(labelled)
+        model = load_model(Path(model_dir) if model_dir else None)
+        probabilities = model.predict_proba([g.text for g in gold])
+        systems = compare_systems(gold, rule_auditor, probabilities, risk_thresholds(model, rule_auditor.policy))
+        click.echo(format_side_by_side(systems, f"{Path(labelled).name}"))
+
+
+def _families(row, side: str) -> list[str]:
+    from .classifier import LABELS
+
+    return [label.split(":", 1)[1] for label, value in zip(LABELS, row) if value and label.startswith(side + ":")]
 
 
 @main.group()

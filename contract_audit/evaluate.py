@@ -104,3 +104,52 @@ def format_table(evaluation: Evaluation, title: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None, thresholds=None) -> dict[str, Evaluation]:
+    """Rules alone, classifier alone and the fused system on the same clauses.
+
+    `rule_auditor` is an Auditor without a model; `probabilities` (n, labels) and `thresholds` (a dict of
+    family thresholds, or one such dict per clause for cross-validation) come from the classifier.
+    """
+    from .fusion import RISK_COLUMNS, fuse_risks
+
+    texts = [g.text for g in gold]
+    rule_results = rule_auditor.classify(texts)
+    rule_sets = [set(r.families) for r in rule_results]
+    systems = {"rules alone": score_predictions(gold, rule_sets)}
+    if probabilities is None:
+        return systems
+    per_clause = thresholds if isinstance(thresholds, list) else [thresholds] * len(gold)
+    classifier_sets = [
+        {f for f, column in RISK_COLUMNS.items() if row[column] >= limits[f]}
+        for row, limits in zip(probabilities, per_clause)
+    ]
+    fused_sets = []
+    for result, row, limits in zip(rule_results, probabilities, per_clause):
+        rule_scores = {f.family: f.confidence for f in result.findings}
+        fused_sets.append(set(fuse_risks(rule_scores, row, limits)))
+    systems["classifier alone"] = score_predictions(gold, classifier_sets)
+    systems["fused"] = score_predictions(gold, fused_sets)
+    return systems
+
+
+def format_side_by_side(systems: dict[str, Evaluation], title: str) -> str:
+    names = list(systems)
+    header = "| family | " + " | ".join(f"{n} P / R / F1" for n in names) + " | support |"
+    lines = [f"### {title}", "", header, "|---|" + "---:|" * (len(names) + 1)]
+    first = systems[names[0]]
+    for index, family_score in enumerate(first.families + [first.micro]):
+        cells = []
+        for name in names:
+            s = (systems[name].families + [systems[name].micro])[index]
+            cells.append(f"{s.precision:.2f} / {s.recall:.2f} / {s.f1:.2f}")
+        label = "**micro**" if family_score.family == "micro" else family_score.family
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {family_score.support} |")
+    c = first.counts
+    lines += ["", f"{c['clauses']} clauses ({c['risky']} risky, {c['protective']} protective, {c['ordinary']} ordinary). "
+              "Share of non-risky clauses flagged with any risk (protective / ordinary / all):"]
+    for name in names:
+        e = systems[name]
+        lines.append(f"- {name}: {e.protective_flagged:.1%} / {e.ordinary_flagged:.1%} / {e.clean_flagged:.1%}")
+    return "\n".join(lines) + "\n"

@@ -99,10 +99,10 @@ class CompiledRules:
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
         repairs = self._fuzzy_repairs(clauses)
-        lead_ins = _lead_ins(clauses)
-        texts = [self._repair(lead_ins[i] + clause.text, repairs) for i, clause in enumerate(clauses)]
+        prefixes = lead_ins(clauses)
+        texts = [self._repair(prefix + clause.text, repairs) for prefix, clause in zip(prefixes, clauses)]
         evidence: list[Evidence] = []
-        for clause, lead_in, text, doc in zip(clauses, lead_ins, texts, self.nlp.tokenizer.pipe(texts, batch_size=256)):
+        for clause, lead_in, text, doc in zip(clauses, prefixes, texts, self.nlp.tokenizer.pipe(texts, batch_size=256)):
             if not clause.text:
                 continue
             sentences = split_sentences(text)
@@ -118,6 +118,8 @@ class CompiledRules:
                     if found is None:
                         continue
                     pattern, start, end, score, context = found
+                    if end <= len(lead_in):
+                        continue  # matched the parent's words only; the parent clause reports that itself
                     if repaired:
                         # The text was repaired (OCR noise); point at the whole clause in the original.
                         start, end = 0, len(clause.text)
@@ -192,16 +194,19 @@ def _sentence_index(sentences: list[Sentence], offset: int) -> int:
 
 _LEAD_IN_END = re.compile(r"(?:[:\-–—]|\b(?:shall|will|may|must|not|that|to|agrees|undertakes|includes|including|following))\s*$", re.IGNORECASE)
 
+# "..., provided that:" introduces conditions, not the rest of the parent's sentence.
+_PROVISO_END = re.compile(r"\b(?:provided(?:\s+always)?|on\s+condition|unless|if|where|except|save)(?:\s+that)?\s*[:\-–—]?\s*$", re.IGNORECASE)
 
-def _lead_ins(clauses: list[Clause]) -> list[str]:
+
+def lead_ins(clauses: list[Clause]) -> list[str]:
     """A sub-paragraph inherits its parent's lead-in ('The City shall not:') so that party and negation carry over."""
     by_id = {clause.id: clause for clause in clauses}
-    lead_ins = []
+    prefixes = []
     for clause in clauses:
         parent = by_id.get(clause.parent) if clause.parent else None
-        if parent is not None and parent.text and _LEAD_IN_END.search(parent.text):
+        if parent is not None and parent.text and _LEAD_IN_END.search(parent.text) and not _PROVISO_END.search(parent.text):
             last = split_sentences(parent.text)[-1].text
-            lead_ins.append(last + " ")
+            prefixes.append(last + " ")
         else:
-            lead_ins.append("")
-    return lead_ins
+            prefixes.append("")
+    return prefixes

@@ -58,6 +58,9 @@ class FamilyInfo:
     message: str
     recommendation: str
     fallback: str = ""
+    risk_title: str = ""
+    risk_message: str = ""
+    risk_severity: str = "medium"
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,9 @@ def _parse_family(item, node, path: Path) -> FamilyInfo:
     return FamilyInfo(
         id=item["id"], title=item["title"], severity=item["severity"], message=" ".join(item["message"].split()),
         recommendation=item["recommendation"].strip(), fallback=" ".join(str(item.get("fallback") or "").split()),
+        risk_title=str(item.get("risk_title") or f"{item['id']} risk"),
+        risk_message=" ".join(str(item.get("risk_message") or "").split()),
+        risk_severity=item.get("risk_severity", item["severity"]),
     )
 
 

@@ -17,39 +17,70 @@ DEFAULT_WEIGHTS = {"critical": 10.0, "high": 6.0, "medium": 3.0, "low": 1.0}
 MISSING_FACTOR = 0.5
 MISSING_CONFIDENCE = 0.8  # a missing protection may be worded in a way no rule recognises
 SCALE = 30.0
-DEFAULT_THRESHOLD = 0.5
+RULE_THRESHOLD = 0.5  # rule evidence below this confidence is ignored
+MIN_WORDS_FOR_CLASSIFIER = 6  # headings and fragments are too short to classify
 GRADE_BANDS = ((10, "A"), (25, "B"), (45, "C"), (65, "D"), (101, "F"))
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
-def threshold_for(family: str, policy: Policy | None) -> float:
-    return (policy.thresholds.get(family) if policy else None) or DEFAULT_THRESHOLD
+def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model, ruleset: RuleSet,
+           policy: Policy | None = None) -> tuple[list[Finding], set[str]]:
+    """Risk findings (one per clause and family, rules and classifier fused) and the protected families."""
+    from .fusion import classifier_protects, fuse_risks, risk_thresholds
 
-
-def risk_findings(evidence: list[Evidence], clauses: list[Clause], ruleset: RuleSet, policy: Policy | None = None) -> list[Finding]:
-    """One finding per (family, clause): the strongest risk evidence, the others listed in its explanation."""
-    by_clause = {clause.id: clause for clause in clauses}
-    best: dict[tuple[str, str], list[Evidence]] = {}
+    thresholds = risk_thresholds(model, policy) if model is not None else None
+    by_clause: dict[str, dict[str, list[Evidence]]] = {}
+    protected: set[str] = set()
     for item in evidence:
-        if item.kind == "risk" and item.score >= threshold_for(item.family, policy):
-            best.setdefault((item.family, item.clause_id), []).append(item)
+        if item.score < RULE_THRESHOLD:
+            continue
+        if item.kind == "protection":
+            protected.add(item.family)
+        else:
+            by_clause.setdefault(item.clause_id, {}).setdefault(item.family, []).append(item)
     findings = []
-    for (family, clause_id), items in best.items():
-        items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
-        top = items[0]
-        rule = ruleset.get(top.rule_id)
-        findings.append(Finding(
-            rule_id=rule.id, family=family, kind="risk", severity=rule.severity, confidence=top.score,
-            source="pattern", clause=by_clause[clause_id], match=Span(top.start, top.end, top.text),
-            message=rule.rationale, recommendation=rule.recommendation, title=rule.title, fallback=rule.fallback,
-            explanation={"pattern": top.pattern, "context": list(top.context),
-                         "also_matched": sorted({e.rule_id for e in items[1:]} - {rule.id})},
-        ))
-    return sort_findings(findings)
+    for index, clause in enumerate(clauses):
+        rule_evidence = by_clause.get(clause.id, {})
+        for items in rule_evidence.values():
+            items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
+        row = None
+        if probabilities is not None and len(clause.text.split()) >= MIN_WORDS_FOR_CLASSIFIER:
+            row = probabilities[index]
+            protected |= classifier_protects(row, model)
+        decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
+        for family, decision in decisions.items():
+            if decision.source == "classifier":
+                findings.append(_classifier_finding(clause, decision, model, ruleset))
+            else:
+                findings.append(_rule_finding(clause, rule_evidence[family], decision, ruleset))
+    return sort_findings(findings), protected
 
 
-def protected_families(evidence: list[Evidence], policy: Policy | None = None) -> set[str]:
-    return {e.family for e in evidence if e.kind == "protection" and e.score >= threshold_for(e.family, policy)}
+def _rule_finding(clause: Clause, items: list[Evidence], decision, ruleset: RuleSet) -> Finding:
+    top = items[0]
+    rule = ruleset.get(top.rule_id)
+    explanation = {"pattern": top.pattern, "rule_confidence": top.score, "context": list(top.context),
+                   "also_matched": sorted({e.rule_id for e in items[1:]} - {rule.id})}
+    if decision.probability is not None:
+        explanation["classifier_probability"] = round(decision.probability, 3)
+    return Finding(
+        rule_id=rule.id, family=rule.family, kind="risk", severity=rule.severity, confidence=decision.confidence,
+        source=decision.source, clause=clause, match=Span(top.start, top.end, top.text), message=rule.rationale,
+        recommendation=rule.recommendation, title=rule.title, fallback=rule.fallback, explanation=explanation,
+    )
+
+
+def _classifier_finding(clause: Clause, decision, model, ruleset: RuleSet) -> Finding:
+    info = ruleset.families[decision.family]
+    terms = model.top_terms(clause.text, f"risk:{decision.family}")
+    return Finding(
+        rule_id=f"{decision.family}-classifier", family=decision.family, kind="risk", severity=info.risk_severity,
+        confidence=decision.confidence, source="classifier", clause=clause, match=Span(0, len(clause.text), clause.text),
+        message=f"{info.risk_message} (No rule matched; the trained classifier flagged this clause, "
+                f"mainly on: {', '.join(terms) or 'its overall wording'}.)",
+        recommendation=info.recommendation, title=f"{info.risk_title} (classifier)", fallback=info.fallback,
+        explanation={"classifier_probability": round(decision.probability, 3), "top_terms": terms},
+    )
 
 
 def missing_findings(protected: set[str], ruleset: RuleSet, policy: Policy | None = None) -> list[Finding]:

@@ -1,0 +1,91 @@
+"""Training, persistence and loading of the clause classifier on a small synthetic corpus."""
+import json
+
+import numpy as np
+import pytest
+
+from contract_audit.classifier import LABELS, load_model
+from contract_audit.errors import ModelError
+from contract_audit.features import tokens
+from contract_audit.model import FAMILIES
+from contract_audit.training import train
+
+pytest.importorskip("sklearn")
+
+SUBJECTS = ["The Supplier", "The Vendor", "The Provider", "The Contractor", "We", "The Licensor", "The Operator", "The Integrator"]
+RISK = {family: f"may at any time {family.replace('-', ' ')} riskword{i}" for i, family in enumerate(FAMILIES)}
+PROTECT = {family: f"shall guarantee {family.replace('-', ' ')} safeguard{i}" for i, family in enumerate(FAMILIES)}
+
+
+def synthetic_corpus(path):
+    rows = []
+    for family in FAMILIES:
+        for subject in SUBJECTS:
+            rows.append({"text": f"{subject} {RISK[family]} without notice.", "risk": [family], "protects": []})
+            rows.append({"text": f"{subject} {PROTECT[family]} for the City.", "risk": [], "protects": [family]})
+    for n in range(40):
+        rows.append({"text": f"The parties shall meet monthly to review invoice number {n} and the programme.", "risk": [], "protects": []})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    base = tmp_path_factory.mktemp("model")
+    corpus = synthetic_corpus(base / "corpus.jsonl")
+    model = train(corpus, base / "m1", seed=3)
+    return base, corpus, model
+
+
+def test_training_is_reproducible_to_the_byte(trained):
+    base, corpus, _ = trained
+    train(corpus, base / "m2", seed=3)
+    assert (base / "m1" / "clause_model.npz").read_bytes() == (base / "m2" / "clause_model.npz").read_bytes()
+    assert (base / "m1" / "clause_model.json").read_text() == (base / "m2" / "clause_model.json").read_text()
+
+
+def test_loaded_model_predicts_in_one_call(trained):
+    base, _, _ = trained
+    model = load_model(base / "m1")
+    texts = [f"The Provider {RISK['key-custody']} without notice.", f"The Vendor {PROTECT['exit']} for the City.",
+             "The parties shall meet monthly to review invoice number 3 and the programme."]
+    probabilities = model.predict_proba(texts)
+    assert probabilities.shape == (3, len(LABELS))
+    assert np.all((probabilities >= 0) & (probabilities <= 1))
+    assert probabilities[0, LABELS.index("risk:key-custody")] > 0.5
+    assert probabilities[1, LABELS.index("protects:exit")] > 0.5
+    assert probabilities[2].max() < 0.5
+    assert any("riskword5" in term for term in model.top_terms(texts[0], "risk:key-custody"))
+    card = json.loads((base / "m1" / "clause_model.json").read_text())
+    assert set(card["thresholds"]) == set(LABELS) and card["examples"] == len(FAMILIES) * 16 + 40
+
+
+def test_tampered_model_is_refused(trained, tmp_path):
+    base, _, _ = trained
+    for name in ("clause_model.npz", "clause_model.json"):
+        (tmp_path / name).write_bytes((base / "m1" / name).read_bytes())
+    data = bytearray((tmp_path / "clause_model.npz").read_bytes())
+    data[100] ^= 0xFF
+    (tmp_path / "clause_model.npz").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum"):
+        load_model(tmp_path)
+
+
+def test_wrong_schema_is_refused(trained, tmp_path):
+    base, _, _ = trained
+    (tmp_path / "clause_model.npz").write_bytes((base / "m1" / "clause_model.npz").read_bytes())
+    card = json.loads((base / "m1" / "clause_model.json").read_text())
+    card["labels"] = card["labels"][:-1]
+    (tmp_path / "clause_model.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="labels"):
+        load_model(tmp_path)
+
+
+def test_missing_model_folder(tmp_path):
+    with pytest.raises(ModelError, match="no trained model"):
+        load_model(tmp_path)
+
+
+def test_negation_and_roles_in_features():
+    assert tokens("The City shall not install tools") == ["the", "_buyer_", "shall", "not", "not_install", "not_tools"]
+    assert tokens("NovaStack's Vendor may access")[1] == "_vendor_"
