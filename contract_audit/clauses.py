@@ -9,7 +9,7 @@ from .model import Clause, Document
 _ROMAN = r"[ivxlcdm]+"
 _KEYWORD_MARKER = re.compile(
     r"^(?P<kw>article|section|sub-clause|clause|part|schedule|annex|appendix|exhibit|attachment)\s+"
-    r"(?P<num>\d+(?:\.\d+)*[A-Z]?|[IVXLC]+|[A-Z])(?P<sub>(?:\([a-z0-9]{1,4}\))*)\.?(?=[\s:.\-–—]|$)",
+    r"(?P<num>\d+(?:\.\d+)*[A-Z]?|[IVXLC]+|[A-Z])(?!\.?\d)(?P<sub>(?:\([a-z0-9]{1,4}\))*)\.?(?=[\s:.\-–—]|$)",
     re.IGNORECASE,
 )
 # "1.Services" (no space after the dot) is common in typed filings.
@@ -58,12 +58,14 @@ def split_clauses(document: Document) -> list[Clause]:
     state = _NumberingState()
     builders: list[dict] = []
     pending_heading: tuple[str, int] | None = None
+    previous_line = ""
     for line, offset in lines:
         stripped = line.strip()
         if not stripped:
             continue
         lead = len(line) - len(line.lstrip())
-        marker = state.recognise(stripped, builders)
+        marker = state.recognise(stripped, builders, previous_line)
+        previous_line = stripped
         if marker is not None:
             start = offset + lead
             if pending_heading is not None and marker.kind != "keyword":
@@ -132,9 +134,9 @@ class _NumberingState:
     def current_level(self) -> int:
         return len(self.decimal_path) + len(self.paren_stack)
 
-    def recognise(self, line: str, builders: list[dict]) -> _Marker | None:
+    def recognise(self, line: str, builders: list[dict], previous_line: str = "") -> _Marker | None:
         keyword = _KEYWORD_MARKER.match(line)
-        if keyword and _keyword_is_marker(line, keyword):
+        if keyword and _keyword_is_marker(line, keyword) and self._keyword_plausible(keyword):
             return self._keyword(keyword)
         decimal = _DECIMAL_MARKER.match(line)
         if decimal:
@@ -142,7 +144,7 @@ class _NumberingState:
             if marker is not None:
                 return marker
         paren = _PAREN_MARKER.match(line)
-        if paren and builders:
+        if paren and builders and not _continues_sentence(previous_line):
             return self._paren(paren.group("p") or paren.group("h"))
         return None
 
@@ -152,7 +154,7 @@ class _NumberingState:
         sub = match.group("sub") or ""
         self.paren_stack = []
         if kw in _CONTAINER_KEYWORDS:
-            if not self.seen_numbered:
+            if not self.seen_numbered or not _is_container_heading(match):
                 # A filing's cover ("EXHIBIT 10.2") precedes the contract; it does not contain its clauses.
                 return _Marker("heading", "", 1)
             self.container = f"{kw.title()} {num}"
@@ -168,6 +170,15 @@ class _NumberingState:
         if kw in ("section", "clause", "sub-clause"):
             label = f"{num}{sub}"
         return _Marker("keyword", label, len(parts) if parts else 1)
+
+    def _keyword_plausible(self, match: re.Match) -> bool:
+        """'Clause 2.4' at the start of a wrapped line is usually a cross-reference, not a new clause."""
+        if match.group("kw").lower() not in ("section", "clause", "sub-clause"):
+            return True
+        num = match.group("num")
+        if not num[0].isdigit():
+            return True
+        return self._plausible([int(p) for p in num.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ").split(".")])
 
     def _decimal(self, match: re.Match) -> _Marker | None:
         parts = [int(p) for p in match.group("num").split(".")]
@@ -202,6 +213,24 @@ class _NumberingState:
             return None
         self.paren_stack.append((style, label))
         return _Marker("paren", f"({label})", len(self.decimal_path) + len(self.paren_stack))
+
+
+_LIST_JOINERS = {"and", "or", "but", "then", "and/or"}
+
+
+def _continues_sentence(previous_line: str) -> bool:
+    """True when the previous line stops mid-sentence ('...installed on five'), so '(5) pilot...' is wrapped text."""
+    words = previous_line.rstrip().split()
+    if not words:
+        return False
+    last = words[-1]
+    return last[-1].isalnum() and last[0].islower() and last.lower() not in _LIST_JOINERS
+
+
+def _is_container_heading(match: re.Match) -> bool:
+    """'SCHEDULE 2 - PRICING' opens a schedule; 'Schedule 2. The charges are...' is a wrapped reference."""
+    rest = match.string[match.end():].strip().lstrip("-–—:.").strip()
+    return not rest or _is_title(rest.rstrip("."))
 
 
 def _keyword_is_marker(line: str, match: re.Match) -> bool:
@@ -311,13 +340,13 @@ def _split_heading(body: str) -> tuple[str, str]:
 def _qualified_number(marker: _Marker, parent: Clause | None, container: str) -> str:
     if marker.kind == "paren":
         base = parent.number if parent else ""
-        separator = ", " if parent is not None and parent.level == 0 and base else ""
+        separator = " para " if parent is not None and parent.level == 0 and base else ""
         return f"{base}{separator}{marker.label}"
     if marker.kind in ("heading", "preamble"):
         return ""
     if marker.container or not container:
         return marker.label
-    return f"{container}, {marker.label}"
+    return f"{container} para {marker.label}"
 
 
 def find_parties(document: Document) -> Parties:

@@ -100,6 +100,7 @@ class WordNumbering:
     num_to_abstract: dict[str, str] = field(default_factory=dict)
     start_overrides: dict[tuple[str, int], int] = field(default_factory=dict)
     counters: dict[str, list[int | None]] = field(default_factory=dict)
+    used_nums: set[str] = field(default_factory=set)
 
     @classmethod
     def from_document(cls, document) -> "WordNumbering":
@@ -134,8 +135,16 @@ class WordNumbering:
         if level is None:
             return ""
         counters = self.counters.setdefault(abstract_id, [None] * 9)
+        if num_id not in self.used_nums:
+            # A list instance with start overrides restarts the shared list where it is first used.
+            self.used_nums.add(num_id)
+            for (override_num, override_level), start in self.start_overrides.items():
+                if override_num == num_id:
+                    counters[override_level] = start - 1
+                    for deeper in range(override_level + 1, len(counters)):
+                        counters[deeper] = None
         current = counters[ilvl]
-        counters[ilvl] = self.start_overrides.get((num_id, ilvl), level.start) if current is None else current + 1
+        counters[ilvl] = level.start if current is None else current + 1
         for deeper in range(ilvl + 1, len(counters)):
             counters[deeper] = None
         if level.fmt in ("bullet", "none"):
