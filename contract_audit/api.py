@@ -46,7 +46,8 @@ class Auditor:
 
     def audit_document(self, document: Document) -> Report:
         clauses = split_clauses(document)
-        findings, protected = self._assess(clauses, find_parties(document))
+        findings, protected_by_clause = self._assess(clauses, find_parties(document))
+        protected = set().union(*protected_by_clause.values()) if protected_by_clause else set()
         findings += score.missing_findings(protected, self.ruleset, self.policy)
         risk, grade = score.document_score(findings, self.policy.weights if self.policy else None)
         return Report(
@@ -65,15 +66,16 @@ class Auditor:
     def classify(self, texts: list[str], ids: list[str] | None = None) -> list[ClauseResult]:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""
         ids = ids or [str(i) for i in range(len(texts))]
-        results = []
         clauses = [Clause(id=f"c{i}", number="", heading="", text=" ".join(t.split()), page=1) for i, t in enumerate(texts)]
-        for clause_id, text, clause in zip(ids, texts, clauses):
-            findings, protected = self._assess([clause])
-            results.append(ClauseResult(
-                id=clause_id, text=text, families=sorted({f.family for f in findings}), protects=sorted(protected),
-                findings=findings,
-            ))
-        return results
+        findings, protected = self._assess(clauses)
+        by_clause: dict[str, list[Finding]] = {clause.id: [] for clause in clauses}
+        for finding in findings:
+            by_clause[finding.clause.id].append(finding)
+        return [
+            ClauseResult(id=clause_id, text=text, families=sorted({f.family for f in by_clause[clause.id]}),
+                         protects=sorted(protected[clause.id]), findings=by_clause[clause.id])
+            for clause_id, text, clause in zip(ids, texts, clauses)
+        ]
 
 
 def _load_model(model):

@@ -24,18 +24,19 @@ SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
 def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model, ruleset: RuleSet,
-           policy: Policy | None = None) -> tuple[list[Finding], set[str]]:
-    """Risk findings (one per clause and family, rules and classifier fused) and the protected families."""
+           policy: Policy | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
+    """Risk findings (one per clause and family, rules and classifier fused) and, per clause id, the families
+    whose protection that clause provides."""
     from .fusion import classifier_protects, fuse_risks, risk_thresholds
 
     thresholds = risk_thresholds(model, policy) if model is not None else None
     by_clause: dict[str, dict[str, list[Evidence]]] = {}
-    protected: set[str] = set()
+    protected: dict[str, set[str]] = {clause.id: set() for clause in clauses}
     for item in evidence:
         if item.score < RULE_THRESHOLD:
             continue
         if item.kind == "protection":
-            protected.add(item.family)
+            protected[item.clause_id].add(item.family)
         else:
             by_clause.setdefault(item.clause_id, {}).setdefault(item.family, []).append(item)
     findings = []
@@ -46,7 +47,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model
         row = None
         if probabilities is not None and len(clause.text.split()) >= MIN_WORDS_FOR_CLASSIFIER:
             row = probabilities[index]
-            protected |= classifier_protects(row, model)
+            protected[clause.id] |= classifier_protects(row, model)
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
         for family, decision in decisions.items():
             if decision.source == "classifier":
