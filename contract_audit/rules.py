@@ -128,6 +128,12 @@ def compile_regex(regex: str, vendor_names=(), buyer_names=()) -> re.Pattern:
 # ---------------------------------------------------------------- loading and validation
 
 
+def reflow(text: str) -> str:
+    """Join YAML-wrapped lines into paragraphs; a blank line separates paragraphs."""
+    paragraphs = [" ".join(block.split()) for block in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def _node_line(node: yaml.Node | None) -> int:
     return node.start_mark.line + 1 if node is not None else 0
 
@@ -217,7 +223,7 @@ def _parse_rule(item, node: yaml.Node, path: Path) -> Rule:
     return Rule(
         id=item["id"], family=item["family"], kind=item["kind"], title=item["title"].strip(),
         severity=item["severity"], rationale=" ".join(item["rationale"].split()),
-        recommendation=item["recommendation"].strip(), anchors=tuple(a.lower() for a in anchors),
+        recommendation=reflow(item["recommendation"]), anchors=tuple(a.lower() for a in anchors),
         patterns=patterns, unless=tuple(unless), context=tuple(c.lower() for c in context),
         token_patterns=tuple(token_patterns),
         fallback=" ".join(str(item.get("fallback") or "").split()),
@@ -279,7 +285,7 @@ def _parse_family(item, node, path: Path) -> FamilyInfo:
         raise _fail(path, node, f"family '{item['id']}': severity must be one of {', '.join(SEVERITIES)}")
     return FamilyInfo(
         id=item["id"], title=item["title"], severity=item["severity"], message=" ".join(item["message"].split()),
-        recommendation=item["recommendation"].strip(), fallback=" ".join(str(item.get("fallback") or "").split()),
+        recommendation=reflow(item["recommendation"]), fallback=" ".join(str(item.get("fallback") or "").split()),
         risk_title=str(item.get("risk_title") or f"{item['id']} risk"),
         risk_message=" ".join(str(item.get("risk_message") or "").split()),
         risk_severity=item.get("risk_severity", item["severity"]),
