@@ -86,6 +86,84 @@ def scan(files, fmt, output, rules_dirs, policy, fail_on):
             sys.exit(EXIT_FAIL_ON)
 
 
+def _write_bytes(data: bytes, output: str | Path) -> None:
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        raise AuditError(f"{output}: cannot write output ({exc.strerror})") from None
+
+
+def _beside(path: str, suffix: str) -> Path:
+    """DRAFT.pdf -> DRAFT.redline.docx: output next to the input."""
+    return Path(path).with_suffix(suffix)
+
+
+@main.command()
+@click.argument("file", type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Redlined DOCX to write [default: FILE.redline.docx].")
+@click.option("--author", default="contract-audit", show_default=True, help="Name shown on comments and tracked changes.")
+@rules_dir_option
+@policy_option
+def redline(file, output, author, rules_dirs, policy):
+    """Redlined DOCX: a comment on every finding, tracked changes with the recommended wording.
+
+    A DOCX keeps everything else (formatting, numbering, tables, headers, footers); a PDF or text
+    contract becomes a clean DOCX of its extracted clauses first.
+    """
+    from .redline import redline as make_redline
+
+    report = _auditor(rules_dirs, policy).audit(file)
+    source = Path(file).read_bytes() if report.document.format == "docx" else None
+    result = make_redline(report, source, author=author)
+    target = output or _beside(file, ".redline.docx")
+    _write_bytes(result.docx, target)
+    for finding in result.unplaced:
+        click.echo(f"warning: clause {finding.clause.number or finding.clause.id} not found again in the document; "
+                   f"no comment for {finding.rule_id}", err=True)
+    click.echo(f"{target}: {result.comments} comment(s), {result.replacements} replaced clause(s), "
+               f"{result.insertions} inserted clause(s)", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "docx"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here instead of stdout [docx default: FILE.checklist.docx].")
+@rules_dir_option
+@policy_option
+def checklist(file, fmt, output, rules_dirs, policy):
+    """Negotiation checklist: one row per finding and missing protection, most severe first."""
+    from .checklist import render_checklist
+
+    rendered = render_checklist(_auditor(rules_dirs, policy).audit(file), fmt)
+    if fmt == "docx":
+        target = output or _beside(file, ".checklist.docx")
+        _write_bytes(rendered, target)
+        click.echo(f"{target}: checklist written", err=True)
+    else:
+        _write(rendered, output)
+
+
+@main.command()
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the comparison here instead of stdout.")
+@click.option("--fail-on-new", is_flag=True, help=f"Exit {EXIT_FAIL_ON} if the new draft has a new finding.")
+@rules_dir_option
+@policy_option
+def compare(old, new, fmt, output, fail_on_new, rules_dirs, policy):
+    """Compare two drafts: aligned clauses, and findings resolved, new and remaining."""
+    from .compare import compare_reports
+    from .report.compare import render_comparison
+
+    auditor = _auditor(rules_dirs, policy)
+    comparison = compare_reports(auditor.audit(old), auditor.audit(new))
+    _write(render_comparison(comparison, fmt), output)
+    if fail_on_new and comparison.finding_changes("new"):
+        sys.exit(EXIT_FAIL_ON)
+
+
 @main.command()
 @click.argument("jsonl", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write JSON lines here instead of stdout.")
@@ -136,7 +214,7 @@ def train(corpus, out_dir, seed):
     from .training import train as train_model
 
     model_dir = Path(out_dir) if out_dir else shipped_model_dir()
-    corpus_path = Path(corpus) if corpus else model_dir / "data" / "corpus.jsonl"
+    corpus_path = Path(corpus) if corpus else shipped_model_dir() / "data" / "corpus.jsonl"
     model = train_model(corpus_path, model_dir, seed=seed)
     click.echo(f"trained on {model.meta['examples']} clauses, {len(model.vocabulary)} features -> {model_dir}")
 
@@ -163,7 +241,7 @@ def evaluate(labelled, corpus, no_cv, model_dir, rules_dirs, policy):
     if not no_cv:
         from .training import cross_validated_probabilities, load_corpus
 
-        corpus_path = Path(corpus) if corpus else (Path(model_dir) if model_dir else shipped_model_dir()) / "data" / "corpus.jsonl"
+        corpus_path = Path(corpus) if corpus else shipped_model_dir() / "data" / "corpus.jsonl"
         texts, Y, _ = load_corpus(corpus_path)
         gold = [LabelledClause(str(i), t, frozenset(_families(row, "risk")), frozenset(_families(row, "protects")))
                 for i, (t, row) in enumerate(zip(texts, Y))]
@@ -185,6 +263,28 @@ def _families(row, side: str) -> list[str]:
     from .classifier import LABELS
 
     return [label.split(":", 1)[1] for label, value in zip(LABELS, row) if value and label.startswith(side + ":")]
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; other than localhost needs --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
+@click.option("--token", envvar="CONTRACT_AUDIT_TOKEN", help="Access token every request must carry (env CONTRACT_AUDIT_TOKEN).")
+@click.option("--max-upload-mb", default=20, show_default=True, type=click.IntRange(1, 200), help="Largest file accepted.")
+@click.option("--max-pages", default=400, show_default=True, type=click.IntRange(1, 10000), help="Most pages per document.")
+@rules_dir_option
+@policy_option
+def serve(host, port, token, max_upload_mb, max_pages, rules_dirs, policy):
+    """Start the local web page: upload contracts in a browser, read the findings, download reports."""
+    from .web.server import check_binding, serve as run_server
+    from .web.settings import MIB, WebSettings
+
+    token = token or None
+    check_binding(host, token)  # refuse before the slower start-up
+    settings = WebSettings(token=token, max_upload_bytes=max_upload_mb * MIB, max_pages=max_pages)
+    try:
+        run_server(host, port, settings, auditor=_auditor(rules_dirs, policy), echo=lambda line: click.echo(line))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
 
 
 @main.group()
@@ -245,6 +345,62 @@ def rules_test(directory):
     click.echo(f"{run - len(failures)} passed, {len(failures)} failed")
     if failures:
         sys.exit(1)
+
+
+def _batch_formats(ctx, param, values) -> tuple[str, ...]:
+    from .batch.scan import FORMATS
+
+    chosen = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in FORMATS + ("none",)]
+    if unknown:
+        raise click.BadParameter(f"unknown format {unknown[0]!r} (choose from {', '.join(FORMATS)} or none)")
+    if not chosen:
+        return FORMATS
+    return tuple(v for v in FORMATS if v in chosen)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the results store (results.sqlite) and the exports.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--resume", is_flag=True, help="Finish the batch already in --out; files done before are skipped by content hash.")
+@click.option("--format", "formats", multiple=True, callback=_batch_formats,
+              help="Exports: csv, jsonl, html or none (repeatable or comma-separated; default: all three).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds one file may take; then its worker is killed and the file recorded as failed.")
+@click.option("--memory-limit", "memory_mb", type=click.IntRange(min=64), default=2048, show_default=True,
+              help="MiB one file may use on top of a loaded worker; beyond it the file is recorded as failed.")
+@click.option("--chunk-size", type=click.IntRange(min=1), help="Files sent to a worker at a time (default: automatic).")
+@click.option("--scheduler", help="Run on this Dask cluster (tcp://host:8786); the inputs must be at the same path on every worker.")
+@click.option("--dask-local", type=click.IntRange(min=1), help="Run on a local Dask cluster of N workers started for this batch.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@rules_dir_option
+@policy_option
+def batch(paths, out_dir, jobs, resume, formats, timeout, memory_mb, chunk_size, scheduler, dask_local, quiet,
+          rules_dirs, policy):
+    """Audit every contract under folders and ZIP archives into a results store, with CSV, JSON Lines and HTML exports."""
+    import signal
+
+    from .batch import BatchOptions, run_batch
+
+    if scheduler and dask_local:
+        raise AuditError("choose either --scheduler or --dask-local, not both")
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt  # `kill` stops the batch like Ctrl-C: finished files stay in the store
+
+    signal.signal(signal.SIGTERM, stop)
+    options = BatchOptions(out=Path(out_dir), jobs=jobs, resume=resume, formats=formats, timeout=timeout,
+                           memory_mb=memory_mb, chunk_size=chunk_size, rules_dirs=tuple(rules_dirs), policy=policy,
+                           scheduler=scheduler, dask_local=dask_local, progress=not quiet)
+    summary = run_batch(paths, options)
+    click.echo(f"{summary.files} files: {summary.ok} ok, {summary.failed} failed"
+               + (f" ({summary.duplicates} identical copies audited once)" if summary.duplicates else "")
+               + f"; {summary.audited} audited now, {summary.resumed} done before; {summary.pages} pages; "
+               f"{summary.seconds:.1f} s")
+    for output in summary.outputs:
+        click.echo(f"  {output}")
 
 
 if __name__ == "__main__":

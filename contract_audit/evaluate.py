@@ -112,7 +112,7 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     `rule_auditor` is an Auditor without a model; `probabilities` (n, labels) and `thresholds` (a dict of
     family thresholds, or one such dict per clause for cross-validation) come from the classifier.
     """
-    from .fusion import RISK_COLUMNS, fuse_risks
+    from .fusion import fuse_risks
 
     texts = [g.text for g in gold]
     rule_results = rule_auditor.classify(texts)
@@ -121,10 +121,7 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     if probabilities is None:
         return systems
     per_clause = thresholds if isinstance(thresholds, list) else [thresholds] * len(gold)
-    classifier_sets = [
-        {f for f, column in RISK_COLUMNS.items() if row[column] >= limits[f]}
-        for row, limits in zip(probabilities, per_clause)
-    ]
+    classifier_sets = [set(fuse_risks({}, row, limits)) for row, limits in zip(probabilities, per_clause)]
     fused_sets = []
     for result, row, limits in zip(rule_results, probabilities, per_clause):
         rule_scores = {f.family: f.confidence for f in result.findings}

@@ -16,6 +16,7 @@ _SCOPE_END = frozenset({".", ";", ":", ",", "(", ")", "but", "except", "unless",
 _NEGATION_WINDOW = 4
 _VENDOR = frozenset(w for w in VENDOR_ROLE_WORDS if " " not in w) | {"we", "our", "us"}
 _BUYER = frozenset(w for w in BUYER_ROLE_WORDS if " " not in w) | {"you", "your"}
+_PARTY_TOKENS = frozenset({"_vendor_", "_buyer_"})
 
 
 def tokens(text: str) -> list[str]:
@@ -45,4 +46,7 @@ def tokens(text: str) -> list[str]:
 def analyze(text: str) -> list[str]:
     """Unigrams and bigrams of the normalised tokens (the analyzer given to TfidfVectorizer)."""
     words = tokens(text)
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    features = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    # Who may or must do what: a party followed by its next two words ("_buyer_ shall not_install").
+    features += [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:]) if a in _PARTY_TOKENS]
+    return features

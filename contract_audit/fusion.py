@@ -2,8 +2,9 @@
 
 - rule and classifier agree: source "both", confidence 1 - (1 - rule) * (1 - classifier);
 - rule alone: source "pattern", the rule's confidence;
-- classifier alone (probability at or above the family threshold): source "classifier", its probability,
-  explained by the terms that contributed most.
+- classifier alone (probability at or above the family threshold, and above the clause's probability of
+  protecting the same family): source "classifier", its probability, explained by the terms that
+  contributed most.
 Family thresholds come from the model card (chosen on cross-validation) and can be overridden per family
 with `thresholds:` in a policy file.
 """
@@ -47,7 +48,12 @@ def fuse_risks(rule_scores: dict[str, float], probabilities: np.ndarray | None,
     for family in FAMILIES:
         rule = rule_scores.get(family)
         probability = None if probabilities is None else float(probabilities[RISK_COLUMNS[family]])
-        classifier_says = probability is not None and probability >= thresholds[family]
+        # A clause the classifier reads as more protective than risky on this family is not flagged by it:
+        # protective clauses share the risky ones' vocabulary, and this is where the two get confused.
+        classifier_says = (
+            probability is not None and probability >= thresholds[family]
+            and probability > float(probabilities[PROTECT_COLUMNS[family]])
+        )
         if rule is not None and classifier_says:
             decisions[family] = Decision(family, round(1 - (1 - rule) * (1 - probability), 3), "both", probability)
         elif rule is not None:

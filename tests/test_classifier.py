@@ -89,3 +89,17 @@ def test_missing_model_folder(tmp_path):
 def test_negation_and_roles_in_features():
     assert tokens("The City shall not install tools") == ["the", "_buyer_", "shall", "not", "not_install", "not_tools"]
     assert tokens("NovaStack's Vendor may access")[1] == "_vendor_"
+
+
+def test_shipped_model_is_reproducible_from_the_repository(tmp_path):
+    """Retraining on the shipped corpus with the default seed gives the shipped model, byte for byte."""
+    from contract_audit.classifier import shipped_model_dir
+    from contract_audit.training import DEFAULT_SEED
+
+    shipped = shipped_model_dir()
+    corpus = shipped / "data" / "corpus.jsonl"
+    if not (shipped / "clause_model.npz").is_file():
+        pytest.skip("no shipped model in this checkout")
+    train(corpus, tmp_path, seed=DEFAULT_SEED)
+    assert (tmp_path / "clause_model.npz").read_bytes() == (shipped / "clause_model.npz").read_bytes()
+    load_model(shipped)  # checksum and schema of the shipped files
