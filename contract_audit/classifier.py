@@ -121,15 +121,9 @@ def save_model(model: ClauseModel, directory: Path) -> tuple[Path, Path]:
 
 
 def shipped_model_dir() -> Path:
-    source_tree = Path(__file__).resolve().parent.parent / "models"
-    if (source_tree / f"{MODEL_NAME}.npz").is_file():
-        return source_tree
-    from importlib.resources import files
+    from .resources import shipped_dir
 
-    try:
-        return Path(str(files("contract_audit.shipped_models")))
-    except ModuleNotFoundError:
-        return source_tree
+    return shipped_dir("models", "contract_audit.shipped_models")
 
 
 def load_model(directory: Path | None = None) -> ClauseModel:

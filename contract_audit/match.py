@@ -20,7 +20,7 @@ _ABBREVIATIONS = ("e.g", "i.e", "etc", "no", "nos", "art", "sec", "ltd", "inc", 
 _LETTER_SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
 _WORD = re.compile(r"[A-Za-z]{6,}")
 _INFLECTIONS = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "s", "ity", "ies", "y")
-_FUZZY_CUTOFF = 88
+_FUZZY_CUTOFF = 90
 _CONTEXT_BOOST = 0.05
 _MAX_CONTEXT_BOOST = 0.15
 
@@ -172,8 +172,7 @@ class CompiledRules:
         for row, word in zip(scores, unknown):
             best = int(row.argmax())
             target = self.vocabulary[best]
-            is_inflection = _stem(target).startswith(_stem(word)) or _stem(word).startswith(_stem(target))
-            if row[best] >= _FUZZY_CUTOFF and not is_inflection:
+            if row[best] >= _FUZZY_CUTOFF and _looks_like_misspelling(word, target):
                 repairs[word] = target
         return repairs
 
@@ -183,6 +182,15 @@ class CompiledRules:
         if not repairs:
             return text
         return _WORD.sub(lambda m: repairs.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _looks_like_misspelling(word: str, target: str) -> bool:
+    """OCR noise changes a letter or two in place ('rnonitoring', 'encryptlon'). A word that contains the
+    vocabulary word or is contained in it ('determination', 'undisclosed', 'retain') is a different word,
+    as is one whose length differs by more than two letters."""
+    if target in word or word in target or abs(len(word) - len(target)) > 2:
+        return False
+    return not (_stem(target).startswith(_stem(word)) or _stem(word).startswith(_stem(target)))
 
 
 def _sentence_index(sentences: list[Sentence], offset: int) -> int:

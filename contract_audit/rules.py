@@ -294,12 +294,9 @@ def _parse_family(item, node, path: Path) -> FamilyInfo:
 
 def shipped_rules_dir() -> Path:
     """The rule library shipped with the package (installed) or beside it (source checkout)."""
-    source_tree = Path(__file__).resolve().parent.parent / "rules"
-    if source_tree.is_dir():
-        return source_tree
-    from importlib.resources import files
+    from .resources import shipped_dir
 
-    return Path(str(files("contract_audit.shipped_rules")))
+    return shipped_dir("rules", "contract_audit.shipped_rules")
 
 
 def load_rules(extra_dirs=(), include_shipped: bool = True, policy: Policy | None = None) -> RuleSet:

@@ -9,6 +9,7 @@ Weights (change them here or in a policy file under `weights:`):
 from __future__ import annotations
 
 import math
+import re
 
 from .model import FAMILIES, SEVERITIES, Clause, Evidence, FamilySummary, Finding, Span
 from .rules import Policy, RuleSet
@@ -19,6 +20,8 @@ MISSING_CONFIDENCE = 0.8  # a missing protection may be worded in a way no rule 
 SCALE = 30.0
 RULE_THRESHOLD = 0.5  # rule evidence below this confidence is ignored
 MIN_WORDS_FOR_CLASSIFIER = 6  # headings and fragments are too short to classify
+# A definition ('"Update" means ...') names a thing; it creates no obligation for the classifier to judge.
+_DEFINITION = re.compile(r"^\W{0,2}[\"“'‘][^\"”'’]{1,80}[\"”'’]\s+(?:means|shall\s+mean|has\s+the\s+meaning|includes|refers\s+to)\b")
 GRADE_BANDS = ((10, "A"), (25, "B"), (45, "C"), (65, "D"), (101, "F"))
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
@@ -26,8 +29,10 @@ SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model, ruleset: RuleSet,
            policy: Policy | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
     """Risk findings (one per clause and family, rules and classifier fused) and, per clause id, the families
-    whose protection that clause provides."""
-    from .fusion import classifier_protects, fuse_risks, risk_thresholds
+    whose protection that clause provides. Protection rests on the rules alone: a "missing protection"
+    finding is only withdrawn on wording a rule recognises, since a protective-sounding clause that the
+    classifier misreads would otherwise hide a real gap."""
+    from .fusion import fuse_risks, risk_thresholds
 
     thresholds = risk_thresholds(model, policy) if model is not None else None
     by_clause: dict[str, dict[str, list[Evidence]]] = {}
@@ -45,9 +50,9 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model
         for items in rule_evidence.values():
             items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
         row = None
-        if probabilities is not None and len(clause.text.split()) >= MIN_WORDS_FOR_CLASSIFIER:
+        if (probabilities is not None and len(clause.text.split()) >= MIN_WORDS_FOR_CLASSIFIER
+                and not _DEFINITION.match(clause.text)):
             row = probabilities[index]
-            protected[clause.id] |= classifier_protects(row, model)
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
         for family, decision in decisions.items():
             if decision.source == "classifier":

@@ -38,7 +38,7 @@ def test_scan_json_contract(risky_file):
     risk = [f for f in report["findings"] if f["kind"] == "risk"]
     assert [(f["family"], f["clause"]["number"], f["clause"]["page"]) for f in risk] == [("monitoring", "1.1", 1)]
     finding = risk[0]
-    assert finding["source"] == "pattern"
+    assert finding["source"] in ("pattern", "both")
     assert finding["severity"] in ("critical", "high", "medium", "low")
     assert finding["clause"]["text"][finding["match"]["start"]:finding["match"]["end"]] == finding["match"]["text"]
     missing = {f["family"] for f in report["findings"] if f["kind"] == "missing"}

@@ -42,6 +42,17 @@ def read_docx_pages(data: bytes, name: str) -> list[list[str]]:
     return pages
 
 
+def paragraph_labels(document) -> dict:
+    """Map each top-level body paragraph element to the list label the reader puts before its text.
+
+    The counters are replayed exactly as `read_docx_pages` does, so callers (the redline writer) can find
+    a clause's paragraphs again. Paragraphs without a visible number map to "".
+    """
+    numbering = WordNumbering.from_document(document)
+    return {block: numbering.label_for(block, document)
+            for block in document.element.body.iterchildren() if block.tag == f"{_W}p"}
+
+
 def _check_zip(data: bytes, name: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -1,0 +1,49 @@
+"""Plain records passed between the batch stages, the worker processes and the results store."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input file. `path` is what the analyst sees: the path as given, with "!" between a ZIP archive and
+    the member inside it ("tenders/2019.zip!lot 3/contract.pdf"). `file` is the absolute path on disk (the
+    outermost ZIP for archive members) and `members` the chain of member names inside (nested) ZIPs."""
+
+    path: str
+    file: str
+    members: tuple[str, ...] = ()
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    """Audit the content with this hash, read from `item` (the first of the files that hold it)."""
+
+    sha256: str
+    item: Item
+
+
+@dataclass
+class Outcome:
+    """The result of auditing one distinct content: `ok` with its summary and full report, or `failed` with why."""
+
+    sha256: str
+    path: str
+    status: str  # "ok" | "failed"
+    error: str | None = None
+    format: str | None = None
+    pages: int | None = None
+    clause_count: int | None = None
+    risk: int | None = None
+    grade: str | None = None
+    family_risks: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    vendor: str | None = None
+    report_json: str | None = None
+    signature: bytes | None = None
+    seconds: float = 0.0
+
+
+def failed(task: Task, error: str, seconds: float = 0.0) -> Outcome:
+    return Outcome(sha256=task.sha256, path=task.item.path, status="failed", error=error, seconds=seconds)
