@@ -1,5 +1,5 @@
-"""Generate long synthetic contracts (PDF and DOCX) for benchmarks: numbered clauses drawn from the rule
-library's own examples mixed with ordinary boilerplate, deterministic for a given seed."""
+"""Generate long synthetic contracts (PDF and DOCX) for benchmarks: numbered clauses of ordinary boilerplate
+with one in six drawn from the rule library's own examples, deterministic for a given seed."""
 from __future__ import annotations
 
 import random
@@ -19,6 +19,7 @@ ORDINARY = [
     "The Supplier shall comply with all applicable health and safety legislation at the Site.",
     "Disputes shall first be referred to the Parties' senior representatives for resolution within twenty days.",
 ]
+TOPICAL_SHARE = 1 / 6
 HEADINGS = ["DEFINITIONS", "SERVICES", "SERVICE LEVELS", "DATA", "SECURITY", "CHARGES", "TERM AND TERMINATION",
             "LIABILITY", "INSURANCE", "CONFIDENTIALITY", "AUDIT", "UPDATES", "ENERGY", "GENERAL"]
 
@@ -27,7 +28,10 @@ def contract_lines(pages: int = 40, seed: int = 7) -> list[str]:
     """About 42 lines of clause text per page once rendered."""
     rng = random.Random(seed)
     examples = [text for rule in load_rules().rules for text in rule.positive_examples + rule.negative_examples]
-    pool = ORDINARY * 4 + examples
+    # About one clause in six is on a sovereignty topic (a rule example, risky, protective or harmless);
+    # the rest is ordinary boilerplate, as in a real long contract.
+    def pick() -> str:
+        return rng.choice(examples) if rng.random() < TOPICAL_SHARE else rng.choice(ORDINARY)
     lines = ["MASTER AGREEMENT FOR AN AI AND CLOUD PLATFORM", ""]
     target_clauses = pages * 16
     clause = 0
@@ -36,7 +40,7 @@ def contract_lines(pages: int = 40, seed: int = 7) -> list[str]:
         section += 1
         lines.append(f"{section}. {HEADINGS[(section - 1) % len(HEADINGS)]}")
         for sub in range(1, rng.randint(5, 12)):
-            lines.append(f"{section}.{sub} {rng.choice(pool)} {rng.choice(ORDINARY)}")
+            lines.append(f"{section}.{sub} {pick()} {rng.choice(ORDINARY)}")
             clause += 1
     return lines
 

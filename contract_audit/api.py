@@ -34,7 +34,8 @@ class Auditor:
         if policy is not None and not isinstance(policy, Policy):
             policy = load_policy(policy)
         self.policy = policy
-        self.ruleset: RuleSet = load_rules(rules_dirs, include_shipped=include_shipped_rules, policy=policy)
+        self.ruleset: RuleSet = load_rules(rules_dirs, include_shipped=include_shipped_rules, policy=policy,
+                                           trust_shipped=True)
         self.compiled = CompiledRules(self.ruleset)
         self.model = _load_model(model)
 
@@ -57,11 +58,11 @@ class Auditor:
 
     def _assess(self, clauses: list[Clause], parties: Parties = Parties()):
         evidence = self.compiled.match(clauses, parties)
-        probabilities = None
+        probabilities, texts = None, None
         if self.model is not None:
             texts = [lead_in + clause.text for lead_in, clause in zip(lead_ins(clauses), clauses)]
             probabilities = self.model.predict_proba(texts)
-        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy)
+        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy, texts)
 
     def classify(self, texts: list[str], ids: list[str] | None = None) -> list[ClauseResult]:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""

@@ -113,6 +113,7 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     family thresholds, or one such dict per clause for cross-validation) come from the classifier.
     """
     from .fusion import fuse_risks
+    from .score import classifiable
 
     texts = [g.text for g in gold]
     rule_results = rule_auditor.classify(texts)
@@ -121,9 +122,11 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     if probabilities is None:
         return systems
     per_clause = thresholds if isinstance(thresholds, list) else [thresholds] * len(gold)
-    classifier_sets = [set(fuse_risks({}, row, limits)) for row, limits in zip(probabilities, per_clause)]
+    # The classifier judges only the clauses it would judge in a scan (see score.classifiable).
+    rows = [row if classifiable(" ".join(t.split()), t) else None for row, t in zip(probabilities, texts)]
+    classifier_sets = [set(fuse_risks({}, row, limits)) for row, limits in zip(rows, per_clause)]
     fused_sets = []
-    for result, row, limits in zip(rule_results, probabilities, per_clause):
+    for result, row, limits in zip(rule_results, rows, per_clause):
         rule_scores = {f.family: f.confidence for f in result.findings}
         fused_sets.append(set(fuse_risks(rule_scores, row, limits)))
     systems["classifier alone"] = score_predictions(gold, classifier_sets)

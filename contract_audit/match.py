@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .clauses import Parties
+from .errors import RuleError
 from .model import Clause, Evidence
 from .rules import Rule, RuleSet, compile_regex
 
@@ -91,10 +92,13 @@ class CompiledRules:
         key = (rule_index, parties.vendor, parties.buyer)
         if key not in self._regex_cache:
             rule = self.rules[rule_index]
-            self._regex_cache[key] = (
-                [(p, compile_regex(p.regex, parties.vendor, parties.buyer)) for p in rule.patterns],
-                [compile_regex(u, parties.vendor, parties.buyer) for u in rule.unless],
-            )
+            try:
+                self._regex_cache[key] = (
+                    [(p, compile_regex(p.regex, parties.vendor, parties.buyer)) for p in rule.patterns],
+                    [compile_regex(u, parties.vendor, parties.buyer) for u in rule.unless],
+                )
+            except re.error as exc:
+                raise RuleError(f"{rule.source}:{rule.line}: rule '{rule.id}': bad regex ({exc})") from None
         return self._regex_cache[key]
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:

@@ -19,7 +19,12 @@ MISSING_FACTOR = 0.5
 MISSING_CONFIDENCE = 0.8  # a missing protection may be worded in a way no rule recognises
 SCALE = 30.0
 RULE_THRESHOLD = 0.5  # rule evidence below this confidence is ignored
-MIN_WORDS_FOR_CLASSIFIER = 6  # headings and fragments are too short to classify
+MIN_WORDS_FOR_CLASSIFIER = 8  # headings and fragments are too short to classify
+_OPERATIVE = re.compile(
+    r"\b(?:shall|will|may|must|cannot|agrees?|undertakes?|acknowledges?|reserves?|entitled|permitted|"
+    r"obliged|required|responsible|liable|(?:has|have|retains?)\s+the\s+right)\b", re.IGNORECASE)
+# A complete declarative sentence ("... are outside the Service Levels.") states terms too.
+_STATEMENT = re.compile(r"\b(?:is|are|apply|applies|remain|remains|cover|covers|include|includes|vest|vests)\b", re.IGNORECASE)
 # A definition ('"Update" means ...') names a thing; it creates no obligation for the classifier to judge.
 _DEFINITION = re.compile(r"^\W{0,2}[\"“'‘][^\"”'’]{1,80}[\"”'’]\s+(?:means|shall\s+mean|has\s+the\s+meaning|includes|refers\s+to)\b")
 GRADE_BANDS = ((10, "A"), (25, "B"), (45, "C"), (65, "D"), (101, "F"))
@@ -27,7 +32,7 @@ SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
 def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model, ruleset: RuleSet,
-           policy: Policy | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
+           policy: Policy | None = None, classifier_texts: list[str] | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
     """Risk findings (one per clause and family, rules and classifier fused) and, per clause id, the families
     whose protection that clause provides. Protection rests on the rules alone: a "missing protection"
     finding is only withdrawn on wording a rule recognises, since a protective-sounding clause that the
@@ -50,8 +55,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model
         for items in rule_evidence.values():
             items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
         row = None
-        if (probabilities is not None and len(clause.text.split()) >= MIN_WORDS_FOR_CLASSIFIER
-                and not _DEFINITION.match(clause.text)):
+        if probabilities is not None and classifiable(clause.text, classifier_texts[index] if classifier_texts else clause.text):
             row = probabilities[index]
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
         for family, decision in decisions.items():
@@ -60,6 +64,18 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model
             else:
                 findings.append(_rule_finding(clause, rule_evidence[family], decision, ruleset))
     return sort_findings(findings), protected
+
+
+def classifiable(text: str, text_with_lead_in: str) -> bool:
+    """Whether the classifier may judge a clause on its own: long enough, not a definition, and operative
+    (it obliges or permits someone). Headings, table rows and list fragments carry topic words without
+    creating any obligation, and a bag-of-words model over-reads them."""
+    return (
+        len(text.split()) >= MIN_WORDS_FOR_CLASSIFIER
+        and not _DEFINITION.match(text)
+        and (_OPERATIVE.search(text_with_lead_in) is not None
+             or (text.rstrip().endswith(".") and _STATEMENT.search(text) is not None))
+    )
 
 
 def _rule_finding(clause: Clause, items: list[Evidence], decision, ruleset: RuleSet) -> Finding:

@@ -98,3 +98,12 @@ def test_policy_with_unknown_rule_is_refused(tmp_path):
 
 def test_shipped_rules_dir_exists():
     assert (shipped_rules_dir() / "families.yaml").is_file()
+
+
+def test_every_shipped_regex_compiles_with_party_names():
+    """Scans load the shipped library without compiling it up front, so check every regex here."""
+    compiled = CompiledRules(SHIPPED)
+    for index in range(len(compiled.rules)):
+        from contract_audit.clauses import Parties
+
+        compiled._compiled(index, Parties(vendor=("NovaStack",), buyer=("Harbour Town",)))

@@ -39,8 +39,6 @@ KNOWN_MISSES = {
 # Clauses the classifier alone flags in families where the contract has no planted risk.
 KNOWN_CLASSIFIER_FALSE_ALARMS = {
     ("protected_cloud_services", "energy", "5.4"),  # cost of electricity included in the Charges
-    ("protected_cloud_services", "exit", "12.2"),  # a licence "during the term and for any exit period"
-    ("protected_cloud_services", "exit", "12.3"),  # a perpetual licence to a base model
     ("mixed_edge_inference", "monitoring", "5.4"),  # a key-custody risk ("void the warranty") read as monitoring
 }
 
