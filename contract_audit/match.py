@@ -87,19 +87,19 @@ class CompiledRules:
         self.vocabulary = sorted({word for anchor in anchor_texts for word in _WORD.findall(anchor.lower())})
         self._vocabulary_stems = {_stem(word) for word in self.vocabulary}
 
-    def _compiled(self, rule_index: int, parties: Parties):
-        """A rule's regexes for these party names, compiled the first time a sentence needs them."""
-        key = (rule_index, parties.vendor, parties.buyer)
-        if key not in self._regex_cache:
-            rule = self.rules[rule_index]
+    def _regex(self, source: str, parties: Parties, rule: Rule) -> re.Pattern:
+        """One regex for these party names, compiled the first time a sentence needs it. Compiling the
+        expanded macros costs far more than searching, so a rule's `unless` patterns are only compiled
+        once one of its patterns has matched."""
+        key = (source, parties.vendor, parties.buyer)
+        compiled = self._regex_cache.get(key)
+        if compiled is None:
             try:
-                self._regex_cache[key] = (
-                    [(p, compile_regex(p.regex, parties.vendor, parties.buyer)) for p in rule.patterns],
-                    [compile_regex(u, parties.vendor, parties.buyer) for u in rule.unless],
-                )
+                compiled = compile_regex(source, parties.vendor, parties.buyer)
             except re.error as exc:
                 raise RuleError(f"{rule.source}:{rule.line}: rule '{rule.id}': bad regex ({exc})") from None
-        return self._regex_cache[key]
+            self._regex_cache[key] = compiled
+        return compiled
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
         repairs = self._fuzzy_repairs(clauses)
@@ -118,7 +118,7 @@ class CompiledRules:
                 if sentence.end <= len(lead_in):
                     continue  # the lead-in alone belongs to the parent clause
                 for rule_index in sorted(rule_indexes):
-                    found = self._match_sentence(rule_index, self._compiled(rule_index, parties), sentence, heading_and_text)
+                    found = self._match_sentence(rule_index, parties, sentence, heading_and_text)
                     if found is None:
                         continue
                     pattern, start, end, score, context = found
@@ -148,15 +148,14 @@ class CompiledRules:
                 candidates.setdefault(_sentence_index(sentences, doc[start].idx), set()).add(rule_index)
         return candidates
 
-    def _match_sentence(self, rule_index, compiled, sentence: Sentence, heading_and_text: str):
+    def _match_sentence(self, rule_index: int, parties: Parties, sentence: Sentence, heading_and_text: str):
         rule = self.rules[rule_index]
-        patterns, unless = compiled
         best = None
-        for pattern, regex in patterns:
-            found = regex.search(sentence.text)
+        for pattern in rule.patterns:
+            found = self._regex(pattern.regex, parties, rule).search(sentence.text)
             if found and (best is None or pattern.score > best[0].score):
                 best = (pattern, found)
-        if best is None or any(u.search(sentence.text) for u in unless):
+        if best is None or any(self._regex(u, parties, rule).search(sentence.text) for u in rule.unless):
             return None
         pattern, found = best
         context = tuple(word for word in rule.context if word in heading_and_text)
