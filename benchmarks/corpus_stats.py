@@ -23,6 +23,7 @@ def main() -> None:
     auditor = Auditor()
     files = sorted(p for p in args.folder.iterdir() if p.is_file())
     per_family: collections.Counter = collections.Counter()
+    classifier_only: collections.Counter = collections.Counter()
     failed, few_numbers, pages = [], [], 0
     started = time.perf_counter()
     for path in files:
@@ -38,9 +39,11 @@ def main() -> None:
         for finding in report.findings:
             if finding.kind == "risk":
                 per_family[finding.family] += 1
+                if finding.source == "classifier":
+                    classifier_only[finding.family] += 1
                 if args.show:
                     clause = finding.clause
-                    print(f"--- {finding.family} {finding.rule_id} | {path.name[:50]} | clause {clause.number} p{clause.page}\n    {clause.text[:400]}")
+                    print(f"--- {finding.family} {finding.rule_id} ({finding.source}) | {path.name[:50]} | clause {clause.number} p{clause.page}\n    {clause.text[:400]}")
     seconds = time.perf_counter() - started
     print(f"files {len(files)}, scanned {len(files) - len(failed)}, failed {len(failed)}, pages {pages}, {seconds:.1f}s")
     print(f"files with fewer than 5 numbered clauses: {len(few_numbers)}")
@@ -48,8 +51,9 @@ def main() -> None:
         print(f"  {line}")
     for line in failed:
         print(f"  failed: {line}")
-    print("risk findings per family: " + ", ".join(f"{family} {per_family[family]}" for family in FAMILIES)
-          + f"; total {sum(per_family.values())}")
+    print("risk findings per family (of which classifier only): "
+          + ", ".join(f"{family} {per_family[family]} ({classifier_only[family]})" for family in FAMILIES)
+          + f"; total {sum(per_family.values())} ({sum(classifier_only.values())})")
 
 
 if __name__ == "__main__":
