@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .clauses import Parties
 from .errors import RuleError
 from .model import Clause, Evidence
+from .prefilter import admits, required_words
 from .rules import Rule, RuleSet, compile_regex
 
 # A sentence ends at . ; or : followed by a capital, a bracketed sub-item or a quote.
@@ -74,7 +75,8 @@ class CompiledRules:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.tokens = Matcher(self.nlp.vocab)
         self.rules_by_anchor: dict[int, list[int]] = {}
-        self._regex_cache: dict[tuple, tuple] = {}
+        self._regex_cache: dict[tuple, re.Pattern] = {}
+        self._requirements: dict[str, tuple] = {}
         anchor_texts: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
             for anchor in rule.anchors:
@@ -100,6 +102,12 @@ class CompiledRules:
                 raise RuleError(f"{rule.source}:{rule.line}: rule '{rule.id}': bad regex ({exc})") from None
             self._regex_cache[key] = compiled
         return compiled
+
+    def _required_words(self, source: str):
+        requirement = self._requirements.get(source)
+        if requirement is None:
+            requirement = self._requirements[source] = required_words(source)
+        return requirement
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
         repairs = self._fuzzy_repairs(clauses)
@@ -150,12 +158,20 @@ class CompiledRules:
 
     def _match_sentence(self, rule_index: int, parties: Parties, sentence: Sentence, heading_and_text: str):
         rule = self.rules[rule_index]
+        folded = sentence.text.casefold()
         best = None
         for pattern in rule.patterns:
+            if best is not None and pattern.score <= best[0].score:
+                continue
+            if not admits(self._required_words(pattern.regex), folded):
+                continue
             found = self._regex(pattern.regex, parties, rule).search(sentence.text)
-            if found and (best is None or pattern.score > best[0].score):
+            if found:
                 best = (pattern, found)
-        if best is None or any(self._regex(u, parties, rule).search(sentence.text) for u in rule.unless):
+        if best is None or any(
+            admits(self._required_words(u), folded) and self._regex(u, parties, rule).search(sentence.text)
+            for u in rule.unless
+        ):
             return None
         pattern, found = best
         context = tuple(word for word in rule.context if word in heading_and_text)

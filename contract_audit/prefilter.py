@@ -1,0 +1,214 @@
+"""Literal words that any match of a rule regex must contain, read from the regex source.
+
+Most (pattern, sentence) pairs cannot match: the sentence lacks a word the pattern needs. Checking a few
+substrings is far cheaper than a regex search, and it spares compiling regexes that never get a chance to
+match. The analysis is conservative: where it is unsure (classes, lookarounds, macros, optional parts) it
+requires nothing, so it may let a sentence through that the regex then rejects, never the reverse.
+
+A requirement is a tuple of word groups; a text is admitted when it contains at least one word of every group.
+Words are case-folded because rule regexes are compiled case-insensitively.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Requirement = tuple[frozenset[str], ...]
+
+_MIN_WORD = 3  # shorter literals select almost nothing
+_MAX_GROUPS = 4
+_PLAIN = re.compile(r"[^\\\[\](){}|.^$*+?]+")
+_QUANTIFIER_STARTS = ("*", "+", "?", "{")
+
+
+def admits(requirement: Requirement, folded_text: str) -> bool:
+    """True when `folded_text` (already case-folded) contains a word from every group."""
+    return all(any(word in folded_text for word in group) for group in requirement)
+
+
+def required_words(pattern: str) -> Requirement:
+    """The requirement for one regex source (macros such as {vendor} count as unknown text)."""
+    if "(?x" in pattern or "(?-" in pattern.replace("(?-i:", ""):
+        return ()  # verbose mode or unusual flags: do not guess
+    try:
+        parser = _Parser(pattern)
+        groups = parser.alternation()
+    except (IndexError, ValueError):
+        return ()
+    if parser.position != len(pattern):
+        return ()
+    ranked = sorted(set(groups), key=lambda group: (-min(len(word) for word in group), sorted(group)))
+    return tuple(ranked[:_MAX_GROUPS])
+
+
+@dataclass
+class _Quantifier:
+    minimum: int
+    end: int
+
+
+class _Parser:
+    """A recursive-descent reader of Python regex syntax that keeps only what a match must contain."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.position = 0
+
+    def alternation(self) -> list[frozenset[str]]:
+        branches = [self.sequence()]
+        while self._peek() == "|":
+            self.position += 1
+            branches.append(self.sequence())
+        if len(branches) == 1:
+            return branches[0]
+        words: set[str] = set()
+        for branch in branches:
+            if not branch:
+                return []  # one branch needs nothing, so the whole alternation needs nothing
+            words |= _most_selective(branch)
+        return [frozenset(words)]
+
+    def sequence(self) -> list[frozenset[str]]:
+        groups: list[frozenset[str]] = []
+        run: list[str] = []
+
+        def close_run() -> None:
+            if len(run) >= _MIN_WORD:
+                groups.append(frozenset({"".join(run).casefold()}))
+            run.clear()
+
+        while self.position < len(self.pattern) and self._peek() not in "|)":
+            char = self._peek()
+            if char == "(":
+                close_run()
+                inner, counts = self._group()
+                quantifier = self._quantifier()
+                if counts and quantifier.minimum > 0:
+                    groups.extend(inner)
+            elif char == "[":
+                close_run()
+                self._skip_class()
+                self._quantifier()
+            elif char == "{" and self._macro_end() is not None:
+                close_run()
+                self.position = self._macro_end()
+            elif char == "\\":
+                literal = self._escape()
+                quantifier = self._quantifier()
+                if literal is None:
+                    close_run()
+                else:
+                    self._add_literal(literal, quantifier, run, close_run)
+            elif char in ".^$":
+                close_run()
+                self.position += 1
+                self._quantifier()
+            elif char in "*+?{":
+                raise ValueError("quantifier without an atom")
+            else:
+                stretch = _PLAIN.match(self.pattern, self.position).group()
+                self.position += len(stretch)
+                if len(stretch) > 1 and self._peek() not in _QUANTIFIER_STARTS:
+                    run.extend(stretch)  # the common case: a run of plain letters
+                    continue
+                run.extend(stretch[:-1])
+                quantifier = self._quantifier()
+                self._add_literal(stretch[-1], quantifier, run, close_run)
+        close_run()
+        return groups
+
+    @staticmethod
+    def _add_literal(char: str, quantifier: _Quantifier, run: list[str], close_run) -> None:
+        if quantifier.minimum == 0:
+            close_run()
+            return
+        run.append(char)
+        if quantifier.end != 0:  # repeated: what follows is not adjacent to a single copy
+            close_run()
+
+    def _group(self) -> tuple[list[frozenset[str]], bool]:
+        """Read '( ... )'; return its requirement and whether that requirement holds for the match."""
+        pattern, start = self.pattern, self.position
+        counts = True
+        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), start):
+            counts = False
+            self.position = start + (4 if pattern[start + 2] == "<" else 3)
+        elif pattern.startswith("(?P<", start):
+            self.position = pattern.index(">", start) + 1
+        elif pattern.startswith("(?:", start):
+            self.position = start + 3
+        elif pattern.startswith("(?", start):
+            # scoped flags such as (?-i:...) or (?i:...): case-folded words stay a superset
+            close = pattern.index(":", start)
+            if not all(flag in "aiLmsux-" for flag in pattern[start + 2:close]):
+                raise ValueError("unsupported group")
+            self.position = close + 1
+        else:
+            self.position = start + 1
+        inner = self.alternation()
+        if self._peek() != ")":
+            raise ValueError("unclosed group")
+        self.position += 1
+        return inner, counts
+
+    def _quantifier(self) -> _Quantifier:
+        """Read an optional quantifier; `end` is 0 when the atom occurs exactly once."""
+        pattern, start = self.pattern, self.position
+        char = pattern[start] if start < len(pattern) else ""
+        if char == "?":
+            minimum, self.position = 0, start + 1
+        elif char == "*":
+            minimum, self.position = 0, start + 1
+        elif char == "+":
+            minimum, self.position = 1, start + 1
+        elif char == "{" and self._macro_end() is None:
+            close = pattern.find("}", start)
+            body = pattern[start + 1:close] if close != -1 else ""
+            low, _, high = body.partition(",")
+            if close == -1 or not (low.isdigit() or low == "") or not (high.isdigit() or high == ""):
+                return _Quantifier(1, 0)  # a literal '{', which Python also accepts
+            self.position = close + 1
+            minimum = int(low or 0)
+            if body == low and minimum == 1:
+                return self._lazy_or_possessive(_Quantifier(1, 0))
+        else:
+            return _Quantifier(1, 0)
+        return self._lazy_or_possessive(_Quantifier(minimum, 1))
+
+    def _lazy_or_possessive(self, quantifier: _Quantifier) -> _Quantifier:
+        if self._peek() in ("?", "+"):
+            self.position += 1
+        return quantifier
+
+    def _escape(self) -> str | None:
+        """Read a backslash escape; return the literal character it stands for, or None."""
+        escaped = self.pattern[self.position + 1]
+        self.position += 2
+        if escaped.isalnum():
+            return None  # classes, boundaries, \n, \t, back-references, \x..: not a plain literal
+        return escaped
+
+    def _skip_class(self) -> None:
+        pattern, index = self.pattern, self.position + 1
+        if pattern[index] == "^":
+            index += 1
+        if pattern[index] == "]":
+            index += 1
+        while pattern[index] != "]":
+            index += 2 if pattern[index] == "\\" else 1
+        self.position = index + 1
+
+    def _macro_end(self) -> int | None:
+        """Position after a rule macro such as {vendor}, or None when '{' starts something else."""
+        pattern, start = self.pattern, self.position
+        close = pattern.find("}", start)
+        if close > start + 1 and pattern[start + 1:close].isalpha():
+            return close + 1
+        return None
+
+    def _peek(self) -> str:
+        return self.pattern[self.position] if self.position < len(self.pattern) else ""
+
+
+def _most_selective(groups: list[frozenset[str]]) -> frozenset[str]:
+    return max(groups, key=lambda group: (min(len(word) for word in group), -len(group)))
