@@ -58,11 +58,13 @@ class Auditor:
 
     def _assess(self, clauses: list[Clause], parties: Parties = Parties()):
         evidence = self.compiled.match(clauses, parties)
-        probabilities, texts = None, None
+        probabilities = None
         if self.model is not None:
+            # Only operative clauses are shown to the classifier (see score.classifiable).
             texts = [lead_in + clause.text for lead_in, clause in zip(lead_ins(clauses), clauses)]
-            probabilities = self.model.predict_proba(texts)
-        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy, texts)
+            judged = [i for i, clause in enumerate(clauses) if score.classifiable(clause.text, texts[i])]
+            probabilities = dict(zip(judged, self.model.predict_proba([texts[i] for i in judged])))
+        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy)
 
     def classify(self, texts: list[str], ids: list[str] | None = None) -> list[ClauseResult]:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""

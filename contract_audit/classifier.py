@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import zipfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,22 +44,22 @@ class ClauseModel:
         return cached
 
     def _rows(self, texts: list[str]):
-        """TF-IDF rows as flat (row ids, feature ids, weights), l2-normalised per row."""
+        """TF-IDF rows as flat (row ids, feature ids, weights), sorted by row, l2-normalised per row."""
         index = self.index
-        rows, cols, values = [], [], []
-        for row, text in enumerate(texts):
-            counts = Counter(term for term in analyze(text) if term in index)
-            if not counts:
-                continue
-            ids = np.fromiter((index[t] for t in counts), dtype=np.int64, count=len(counts))
-            weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[ids]
-            weights /= np.linalg.norm(weights)
-            rows.append(np.full(len(ids), row))
-            cols.append(ids)
-            values.append(weights)
-        if not rows:
+        columns, lengths = [], []
+        for text in texts:
+            known = [index[term] for term in analyze(text) if term in index]
+            columns.extend(known)
+            lengths.append(len(known))
+        if not columns:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        return np.concatenate(rows), np.concatenate(cols), np.concatenate(values)
+        n_features = len(self.vocabulary)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        keys, counts = np.unique(rows * n_features + np.array(columns, dtype=np.int64), return_counts=True)
+        rows, cols = keys // n_features, keys % n_features
+        weights = (1.0 + np.log(counts.astype(np.float64))) * self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(texts)))
+        return rows, cols, weights / norms[rows]
 
     def decision(self, texts: list[str]) -> np.ndarray:
         scores = np.tile(self.intercept.astype(np.float64), (len(texts), 1))

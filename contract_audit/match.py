@@ -198,16 +198,17 @@ class CompiledRules:
     @staticmethod
     def _repair(text: str, repairs: dict[str, str]) -> str:
         text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
-        if not repairs:
+        lowered = text.lower()
+        if not any(word in lowered for word in repairs):
             return text
         return _WORD.sub(lambda m: repairs.get(m.group(0).lower(), m.group(0)), text)
 
 
 def _looks_like_misspelling(word: str, target: str) -> bool:
-    """OCR noise changes a letter or two in place ('rnonitoring', 'encryptlon'). A word that contains the
-    vocabulary word or is contained in it ('determination', 'undisclosed', 'retain') is a different word,
-    as is one whose length differs by more than two letters."""
-    if target in word or word in target or abs(len(word) - len(target)) > 2:
+    """OCR noise changes a letter or two in place ('rnonitoring', 'encryptlon'): the length moves by one at
+    most. A word that contains the vocabulary word or is contained in it ('determination', 'undisclosed',
+    'retain') is a different word, as is one two letters longer or shorter ('diagnosis', 'diagnostics')."""
+    if target in word or word in target or abs(len(word) - len(target)) > 1:
         return False
     return not (_stem(target).startswith(_stem(word)) or _stem(word).startswith(_stem(target)))
 

@@ -23,7 +23,13 @@ _QUANTIFIER_STARTS = ("*", "+", "?", "{")
 
 def admits(requirement: Requirement, folded_text: str) -> bool:
     """True when `folded_text` (already case-folded) contains a word from every group."""
-    return all(any(word in folded_text for word in group) for group in requirement)
+    for group in requirement:
+        for word in group:
+            if word in folded_text:
+                break
+        else:
+            return False
+    return True
 
 
 def required_words(pattern: str) -> Requirement:

@@ -31,10 +31,11 @@ GRADE_BANDS = ((10, "A"), (25, "B"), (45, "C"), (65, "D"), (101, "F"))
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
-def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model, ruleset: RuleSet,
-           policy: Policy | None = None, classifier_texts: list[str] | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
+def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict | None, model, ruleset: RuleSet,
+           policy: Policy | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
     """Risk findings (one per clause and family, rules and classifier fused) and, per clause id, the families
-    whose protection that clause provides. Protection rests on the rules alone: a "missing protection"
+    whose protection that clause provides. `probabilities` maps a clause's index to its classifier row, for
+    the clauses the classifier may judge (`classifiable`). Protection rests on the rules alone: a "missing protection"
     finding is only withdrawn on wording a rule recognises, since a protective-sounding clause that the
     classifier misreads would otherwise hide a real gap."""
     from .fusion import fuse_risks, risk_thresholds
@@ -54,9 +55,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities, model
         rule_evidence = by_clause.get(clause.id, {})
         for items in rule_evidence.values():
             items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
-        row = None
-        if probabilities is not None and classifiable(clause.text, classifier_texts[index] if classifier_texts else clause.text):
-            row = probabilities[index]
+        row = probabilities.get(index) if probabilities is not None else None
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
         for family, decision in decisions.items():
             if decision.source == "classifier":
