@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from .clauses import Parties
 from .errors import RuleError
 from .model import Clause, Evidence
-from .prefilter import admits, required_words
-from .rules import Rule, RuleSet, compile_regex
+from .prefilter import Requirement, admits, required_words
+from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, compile_regex, macro_words,
+                    party_name_pattern)
 
 # A sentence ends at . ; or : followed by a capital, a bracketed sub-item or a quote.
 _SENTENCE_END = re.compile(r"(?:\.(?=\s+[A-Z(\"“‘])|;(?=\s+[A-Z]))")
@@ -75,8 +76,9 @@ class CompiledRules:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.tokens = Matcher(self.nlp.vocab)
         self.rules_by_anchor: dict[int, list[int]] = {}
-        self._regex_cache: dict[tuple, re.Pattern] = {}
-        self._requirements: dict[str, tuple] = {}
+        self._regex_cache: dict[str, re.Pattern] = {}
+        self._requirements: dict[str, Requirement] = {}
+        self._macro_words = macro_words()
         anchor_texts: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
             for anchor in rule.anchors:
@@ -89,34 +91,34 @@ class CompiledRules:
         self.vocabulary = sorted({word for anchor in anchor_texts for word in _WORD.findall(anchor.lower())})
         self._vocabulary_stems = {_stem(word) for word in self.vocabulary}
 
-    def _regex(self, source: str, parties: Parties, rule: Rule) -> re.Pattern:
-        """One regex for these party names, compiled the first time a sentence needs it. Compiling the
-        expanded macros costs far more than searching, so a rule's `unless` patterns are only compiled
-        once one of its patterns has matched."""
-        key = (source, parties.vendor, parties.buyer)
-        compiled = self._regex_cache.get(key)
+    def _regex(self, source: str, rule: Rule) -> re.Pattern:
+        """A rule regex, compiled the first time a sentence that may match it needs it: compiling costs
+        far more than searching, and most regexes never get that far in a given contract."""
+        compiled = self._regex_cache.get(source)
         if compiled is None:
             try:
-                compiled = compile_regex(source, parties.vendor, parties.buyer)
+                compiled = compile_regex(source)
             except re.error as exc:
                 raise RuleError(f"{rule.source}:{rule.line}: rule '{rule.id}': bad regex ({exc})") from None
-            self._regex_cache[key] = compiled
+            self._regex_cache[source] = compiled
         return compiled
 
     def _required_words(self, source: str):
         requirement = self._requirements.get(source)
         if requirement is None:
-            requirement = self._requirements[source] = required_words(source)
+            requirement = self._requirements[source] = required_words(source, self._macro_words)
         return requirement
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
         repairs = self._fuzzy_repairs(clauses)
         prefixes = lead_ins(clauses)
         texts = [self._repair(prefix + clause.text, repairs) for prefix, clause in zip(prefixes, clauses)]
+        vendor_names, buyer_names = party_name_pattern(parties.vendor), party_name_pattern(parties.buyer)
         evidence: list[Evidence] = []
         for clause, lead_in, text, doc in zip(clauses, prefixes, texts, self.nlp.tokenizer.pipe(texts, batch_size=256)):
             if not clause.text:
                 continue
+            search_text = _mask_party_names(text, vendor_names, buyer_names)
             sentences = split_sentences(text)
             candidates = self._candidates(doc, sentences)
             heading_and_text = f"{clause.heading} {text}".lower()
@@ -126,7 +128,8 @@ class CompiledRules:
                 if sentence.end <= len(lead_in):
                     continue  # the lead-in alone belongs to the parent clause
                 for rule_index in sorted(rule_indexes):
-                    found = self._match_sentence(rule_index, parties, sentence, heading_and_text)
+                    found = self._match_sentence(rule_index, search_text[sentence.start:sentence.end], sentence.start,
+                                                 heading_and_text)
                     if found is None:
                         continue
                     pattern, start, end, score, context = found
@@ -156,27 +159,27 @@ class CompiledRules:
                 candidates.setdefault(_sentence_index(sentences, doc[start].idx), set()).add(rule_index)
         return candidates
 
-    def _match_sentence(self, rule_index: int, parties: Parties, sentence: Sentence, heading_and_text: str):
+    def _match_sentence(self, rule_index: int, text: str, offset: int, heading_and_text: str):
         rule = self.rules[rule_index]
-        folded = sentence.text.casefold()
+        folded = text.casefold()
         best = None
         for pattern in rule.patterns:
             if best is not None and pattern.score <= best[0].score:
                 continue
             if not admits(self._required_words(pattern.regex), folded):
                 continue
-            found = self._regex(pattern.regex, parties, rule).search(sentence.text)
+            found = self._regex(pattern.regex, rule).search(text)
             if found:
                 best = (pattern, found)
         if best is None or any(
-            admits(self._required_words(u), folded) and self._regex(u, parties, rule).search(sentence.text)
+            admits(self._required_words(u), folded) and self._regex(u, rule).search(text)
             for u in rule.unless
         ):
             return None
         pattern, found = best
         context = tuple(word for word in rule.context if word in heading_and_text)
         score = round(min(0.99, pattern.score + min(_MAX_CONTEXT_BOOST, _CONTEXT_BOOST * len(context))), 3)
-        return pattern, sentence.start + found.start(), sentence.start + found.end(), score, context
+        return pattern, offset + found.start(), offset + found.end(), score, context
 
     def _fuzzy_repairs(self, clauses: list[Clause]) -> dict[str, str]:
         """Map noisy words ('rnonitoring', 'encryptlon') to the rule vocabulary word they were meant to be."""
@@ -202,6 +205,15 @@ class CompiledRules:
         if not any(word in lowered for word in repairs):
             return text
         return _WORD.sub(lambda m: repairs.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _mask_party_names(text: str, vendor_names: re.Pattern | None, buyer_names: re.Pattern | None) -> str:
+    """The text with the contract's own party names replaced by same-length placeholders (see rules.py)."""
+    if vendor_names is not None:
+        text = vendor_names.sub(lambda m: VENDOR_PLACEHOLDER * len(m.group()), text)
+    if buyer_names is not None:
+        text = buyer_names.sub(lambda m: BUYER_PLACEHOLDER * len(m.group()), text)
+    return text
 
 
 def _looks_like_misspelling(word: str, target: str) -> bool:

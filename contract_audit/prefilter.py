@@ -1,50 +1,73 @@
 """Literal words that any match of a rule regex must contain, read from the regex source.
 
-Most (pattern, sentence) pairs cannot match: the sentence lacks a word the pattern needs. Checking a few
-substrings is far cheaper than a regex search, and it spares compiling regexes that never get a chance to
-match. The analysis is conservative: where it is unsure (classes, lookarounds, macros, optional parts) it
-requires nothing, so it may let a sentence through that the regex then rejects, never the reverse.
+Most (pattern, sentence) pairs cannot match: the sentence lacks a word the pattern needs, or has the words
+in the wrong order. Checking a few substrings is far cheaper than a regex search, and it spares compiling
+regexes that never get a chance to match. The analysis is conservative: where it is unsure (classes,
+lookarounds, macros, optional parts) it requires nothing, so it may let a sentence through that the regex
+then rejects, never the reverse.
 
-A requirement is a tuple of word groups; a text is admitted when it contains at least one word of every group.
-Words are case-folded because rule regexes are compiled case-insensitively.
+A requirement is a sequence of word groups in pattern order; a text is admitted when it contains a word of
+every group, each after the one before. Words are case-folded because rule regexes are compiled
+case-insensitively.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-Requirement = tuple[frozenset[str], ...]
-
 _MIN_WORD = 3  # shorter literals select almost nothing
-_MAX_GROUPS = 4
+_SELECTIVE_GROUPS = 3  # checked first, in any order: most sentences fail here
 _PLAIN = re.compile(r"[^\\\[\](){}|.^$*+?]+")
 _QUANTIFIER_STARTS = ("*", "+", "?", "{")
 
 
+@dataclass(frozen=True)
+class Requirement:
+    ordered: tuple[tuple[str, ...], ...] = ()  # every group, in the order a match contains them
+    selective: tuple[tuple[str, ...], ...] = ()  # the groups with the longest words, for a quick rejection
+
+
+NOTHING = Requirement()
+
+
 def admits(requirement: Requirement, folded_text: str) -> bool:
-    """True when `folded_text` (already case-folded) contains a word from every group."""
-    for group in requirement:
+    """True when `folded_text` (already case-folded) may match: it has a word of every group, in order."""
+    for group in requirement.selective:
         for word in group:
             if word in folded_text:
                 break
         else:
             return False
+    if len(requirement.ordered) < 2:
+        return True
+    position = 0
+    for group in requirement.ordered:
+        earliest_end = -1
+        for word in group:
+            found = folded_text.find(word, position)
+            if found != -1 and (earliest_end == -1 or found + len(word) < earliest_end):
+                earliest_end = found + len(word)
+        if earliest_end == -1:
+            return False
+        position = earliest_end
     return True
 
 
-def required_words(pattern: str) -> Requirement:
-    """The requirement for one regex source (macros such as {vendor} count as unknown text)."""
+def required_words(pattern: str, macro_words: dict[str, frozenset[str]] | None = None) -> Requirement:
+    """The requirement for one regex source. `macro_words` gives, for a macro such as {vendor}, words one of
+    which its expansion always contains; other macros count as unknown text."""
     if "(?x" in pattern or "(?-" in pattern.replace("(?-i:", ""):
-        return ()  # verbose mode or unusual flags: do not guess
+        return NOTHING  # verbose mode or unusual flags: do not guess
     try:
-        parser = _Parser(pattern)
+        parser = _Parser(pattern, macro_words or {})
         groups = parser.alternation()
     except (IndexError, ValueError):
-        return ()
+        return NOTHING
     if parser.position != len(pattern):
-        return ()
-    ranked = sorted(set(groups), key=lambda group: (-min(len(word) for word in group), sorted(group)))
-    return tuple(ranked[:_MAX_GROUPS])
+        return NOTHING
+    ordered = tuple(tuple(sorted(group)) for group in groups)
+    ranked = sorted(set(ordered), key=lambda group: (-min(len(word) for word in group), group))
+    return Requirement(ordered=ordered, selective=tuple(ranked[:_SELECTIVE_GROUPS]))
 
 
 @dataclass
@@ -56,8 +79,9 @@ class _Quantifier:
 class _Parser:
     """A recursive-descent reader of Python regex syntax that keeps only what a match must contain."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, macro_words: dict[str, frozenset[str]]) -> None:
         self.pattern = pattern
+        self.macro_words = macro_words
         self.position = 0
 
     def alternation(self) -> list[frozenset[str]]:
@@ -97,7 +121,11 @@ class _Parser:
                 self._quantifier()
             elif char == "{" and self._macro_end() is not None:
                 close_run()
-                self.position = self._macro_end()
+                end = self._macro_end()
+                words = self.macro_words.get(self.pattern[self.position + 1:end - 1])
+                self.position = end
+                if self._quantifier().minimum > 0 and words:
+                    groups.append(frozenset(word.casefold() for word in words))
             elif char == "\\":
                 literal = self._escape()
                 quantifier = self._quantifier()

@@ -109,20 +109,45 @@ def _alternation(words) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
 
 
-def party_macro(role_words, extra_names=()) -> str:
-    names = _alternation(list(role_words) + list(extra_names))
-    return rf"(?:(?:the|each|any|a|its)\s+)?(?:{names})(?:'s|’s|s)?"
+# The names a contract gives its parties ("NovaStack", "the Municipality of Sarene") are replaced, before
+# matching, by a run of one of these letters of the same length, so that offsets stay put and one compiled
+# regex serves every contract. Runic letters count as word characters and never occur in contracts.
+VENDOR_PLACEHOLDER = "ᚠ"
+BUYER_PLACEHOLDER = "ᚢ"
 
 
-def expand_macros(regex: str, vendor_names=(), buyer_names=()) -> str:
+def party_macro(role_words, placeholder: str) -> str:
+    names = _alternation(role_words)
+    return rf"(?:(?:the|each|any|a|its)\s+)?(?:{names}|{placeholder}+)(?:'s|’s|s)?"
+
+
+def expand_macros(regex: str) -> str:
     values = dict(MACROS)
-    values["vendor"] = party_macro(VENDOR_ROLE_WORDS, vendor_names)
-    values["buyer"] = party_macro(BUYER_ROLE_WORDS, buyer_names)
+    values["vendor"] = party_macro(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER)
+    values["buyer"] = party_macro(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), regex)
 
 
-def compile_regex(regex: str, vendor_names=(), buyer_names=()) -> re.Pattern:
-    return re.compile(expand_macros(regex, vendor_names, buyer_names), re.IGNORECASE)
+def compile_regex(regex: str) -> re.Pattern:
+    return re.compile(expand_macros(regex), re.IGNORECASE)
+
+
+def macro_words() -> dict[str, frozenset[str]]:
+    """For the prefilter: a word that every expansion of {vendor} / {buyer} contains one of."""
+    def longest_words(role_words, placeholder):
+        return frozenset({max(word.split(), key=len) for word in role_words} | {placeholder})
+
+    return {"vendor": longest_words(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER),
+            "buyer": longest_words(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)}
+
+
+def party_name_pattern(names) -> re.Pattern | None:
+    """Whole-word, case-insensitive matches of a contract's own party names (role words excluded)."""
+    role_words = {word.lower() for word in (*VENDOR_ROLE_WORDS, *BUYER_ROLE_WORDS)}
+    own = [name for name in names if name.strip() and name.lower() not in role_words]
+    if not own:
+        return None
+    return re.compile(rf"(?<!\w)(?:{_alternation(own)})(?!\w)", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- loading and validation
@@ -153,8 +178,12 @@ def load_rule_file(path: Path, compile_patterns: bool = True) -> tuple[list[Rule
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot be read ({exc})") from None
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        loader = _LOADER(text)
+        try:
+            root = loader.get_single_node()  # nodes keep line numbers for error messages
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

@@ -53,3 +53,21 @@ def test_defined_vendor_name_counts_as_the_vendor(auditor):
     named = auditor.compiled.match([clause], Parties(vendor=("NovaStack",)))
     assert not any(e.kind == "risk" for e in plain if e.rule_id == "monitoring-third-party-tools-restricted" and e.pattern == "only-vendor-approved-tools")
     assert any(e.kind == "risk" and e.family == "monitoring" for e in named)
+
+
+def test_defined_names_of_both_parties_keep_offsets_and_text(auditor):
+    text = "Harbour Town shall not install any monitoring tool that has not been approved in writing by NovaStack."
+    clause = Clause(id="c1", number="1", heading="", text=text, page=1)
+    evidence = auditor.compiled.match([clause], Parties(vendor=("NovaStack",), buyer=("Harbour Town",)))
+    risks = [e for e in evidence if e.kind == "risk" and e.family == "monitoring"]
+    assert risks
+    for item in risks:
+        assert item.text == text[item.start:item.end] and "ᚠ" not in item.text
+
+
+@pytest.mark.parametrize("subject, flagged", [("Novastack", True), ("Novastackers", False)])
+def test_a_party_name_counts_only_as_a_whole_word(auditor, subject, flagged):
+    text = f"{subject} may remotely disable or suspend the System at any time if any invoice is unpaid."
+    clause = Clause(id="c1", number="1", heading="", text=text, page=1)
+    evidence = auditor.compiled.match([clause], Parties(vendor=("Novastack",)))
+    assert any(e.rule_id == "remote-access-remote-disablement" for e in evidence) == flagged

@@ -2,38 +2,46 @@
 import pytest
 
 from contract_audit.match import split_sentences
-from contract_audit.prefilter import admits, required_words
-from contract_audit.rules import compile_regex, load_rules
+from contract_audit.prefilter import NOTHING, Requirement, admits, required_words
+from contract_audit.rules import VENDOR_PLACEHOLDER, compile_regex, load_rules, macro_words
 
 
 @pytest.mark.parametrize("pattern, expected", [
     ("monitoring", ({"monitoring"},)),
     (r"third\s+party", ({"third"}, {"party"})),
-    ("(?:install|deploy)\\w*{gap}tool", ({"install", "deploy"}, {"tool"})),
+    ("(?:install|deploy)\\w*{gap}tool", ({"deploy", "install"}, {"tool"})),
     ("colou?r", ({"colo"},)),
     ("(?:shall\\s+)?monitor", ({"monitor"},)),
     ("(?:foo|a)bar", ({"bar"},)),              # one branch is too short to require anything
     ("(?=remote)access", ({"access"},)),       # lookarounds require nothing
     ("(?-i:[A-Z])ity", ({"ity"},)),
-    ("keys?{near}(?:escrow)+", ({"escrow"}, {"key"})),
+    ("keys?{near}(?:escrow)+", ({"key"}, {"escrow"})),
     ("x{2,5}yz", ()),                          # nothing of three letters is sure
     ("abc|", ()),                              # an empty branch matches anything
     (r"\bSupplier\b", ({"supplier"},)),
 ])
-def test_required_words(pattern, expected):
-    assert {frozenset(group) for group in required_words(pattern)} == {frozenset(group) for group in expected}
+def test_required_words_in_pattern_order(pattern, expected):
+    assert [set(group) for group in required_words(pattern).ordered] == [set(group) for group in expected]
 
 
 def test_unreadable_patterns_require_nothing():
-    assert required_words("(?x) verbose mode") == ()
-    assert required_words("unclosed (group") == ()
+    assert required_words("(?x) verbose mode") == NOTHING
+    assert required_words("unclosed (group") == NOTHING
 
 
-def test_admits_needs_one_word_of_every_group():
-    requirement = (frozenset({"install", "deploy"}), frozenset({"tool"}))
+def test_admits_needs_a_word_of_every_group_in_order():
+    requirement = required_words("(?:install|deploy){gap}tool")
     assert admits(requirement, "the city may deploy any tool")
     assert not admits(requirement, "the city may deploy any software")
-    assert admits((), "anything at all")
+    assert not admits(requirement, "any tool the city may deploy")
+    assert admits(requirement, "a tool the city may install with another tool")
+    assert admits(NOTHING, "anything at all")
+
+
+def test_quick_rejection_uses_the_longest_words():
+    requirement = required_words(r"the\s+{vendor}\s+may{gap}monitoring{gap}escrow")
+    assert requirement.selective[0] == ("monitoring",)
+    assert isinstance(requirement, Requirement)
 
 
 def test_prefilter_never_rejects_a_sentence_a_rule_regex_matches():
@@ -46,9 +54,17 @@ def test_prefilter_never_rejects_a_sentence_a_rule_regex_matches():
     checked = 0
     for rule in ruleset.rules:
         for source in [pattern.regex for pattern in rule.patterns] + list(rule.unless):
-            regex, requirement = compile_regex(source), required_words(source)
+            regex, requirement = compile_regex(source), required_words(source, macro_words())
             for sentence in sentences_by_family[rule.family]:
                 if regex.search(sentence):
                     checked += 1
                     assert admits(requirement, sentence.casefold()), (rule.id, source, sentence)
     assert checked > 500
+
+
+def test_party_macros_require_a_role_word_or_the_placeholder():
+    requirement = required_words("{vendor}{gap}monitoring", macro_words())
+    assert "supplier" in requirement.ordered[0] and VENDOR_PLACEHOLDER in requirement.ordered[0]
+    assert admits(requirement, "the provider may disable monitoring")
+    assert admits(requirement, VENDOR_PLACEHOLDER * 9 + " may disable monitoring")
+    assert not admits(requirement, "the city may disable monitoring")
