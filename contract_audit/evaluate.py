@@ -112,7 +112,7 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     `rule_auditor` is an Auditor without a model; `probabilities` (n, labels) and `thresholds` (a dict of
     family thresholds, or one such dict per clause for cross-validation) come from the classifier.
     """
-    from .fusion import fuse_risks
+    from .fusion import family_vocabulary, fuse_risks, keep_on_topic
     from .score import classifiable
 
     texts = [g.text for g in gold]
@@ -125,10 +125,11 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     # The classifier judges only the clauses it would judge in a scan (see score.classifiable).
     rows = [row if classifiable(" ".join(t.split()), t) else None for row, t in zip(probabilities, texts)]
     classifier_sets = [set(fuse_risks({}, row, limits)) for row, limits in zip(rows, per_clause)]
+    vocabulary = family_vocabulary(rule_auditor.ruleset)
     fused_sets = []
-    for result, row, limits in zip(rule_results, rows, per_clause):
+    for result, row, limits, text in zip(rule_results, rows, per_clause, texts):
         rule_scores = {f.family: f.confidence for f in result.findings}
-        fused_sets.append(set(fuse_risks(rule_scores, row, limits)))
+        fused_sets.append(set(keep_on_topic(fuse_risks(rule_scores, row, limits), text, vocabulary)))
     systems["classifier alone"] = score_predictions(gold, classifier_sets)
     systems["fused"] = score_predictions(gold, fused_sets)
     return systems

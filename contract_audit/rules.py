@@ -61,6 +61,7 @@ class FamilyInfo:
     risk_title: str = ""
     risk_message: str = ""
     risk_severity: str = "medium"
+    topic_words: tuple[str, ...] = ()  # words that show a clause is about this family's subject
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,7 @@ def _parse_family(item, node, path: Path) -> FamilyInfo:
         risk_title=str(item.get("risk_title") or f"{item['id']} risk"),
         risk_message=" ".join(str(item.get("risk_message") or "").split()),
         risk_severity=item.get("risk_severity", item["severity"]),
+        topic_words=tuple(str(word).lower() for word in item.get("topic_words") or []),
     )
 
 

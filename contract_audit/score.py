@@ -26,7 +26,7 @@ _OPERATIVE = re.compile(
 # A complete declarative sentence ("... are outside the Service Levels.") states terms too.
 _STATEMENT = re.compile(r"\b(?:is|are|apply|applies|remain|remains|cover|covers|include|includes|vest|vests)\b", re.IGNORECASE)
 # A definition ('"Update" means ...') names a thing; it creates no obligation for the classifier to judge.
-_DEFINITION = re.compile(r"^\W{0,2}[\"“'‘][^\"”'’]{1,80}[\"”'’]\s+(?:means|shall\s+mean|has\s+the\s+meaning|includes|refers\s+to)\b")
+_DEFINITION = re.compile(r"^\W{0,2}[\"“'‘](?P<term>[^\"”'’]{1,80})[\"”'’]\s+(?:means|shall\s+mean|has\s+the\s+meaning|includes|refers\s+to)\b")
 GRADE_BANDS = ((10, "A"), (25, "B"), (45, "C"), (65, "D"), (101, "F"))
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
@@ -38,9 +38,11 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
     the clauses the classifier may judge (`classifiable`). Protection rests on the rules alone: a "missing protection"
     finding is only withdrawn on wording a rule recognises, since a protective-sounding clause that the
     classifier misreads would otherwise hide a real gap."""
-    from .fusion import fuse_risks, risk_thresholds
+    from .fusion import family_vocabulary, fuse_risks, keep_on_topic, risk_thresholds
 
     thresholds = risk_thresholds(model, policy) if model is not None else None
+    vocabulary = family_vocabulary(ruleset) if probabilities else {}
+    definitions = defined_terms(clauses) if probabilities else {}
     by_clause: dict[str, dict[str, list[Evidence]]] = {}
     protected: dict[str, set[str]] = {clause.id: set() for clause in clauses}
     for item in evidence:
@@ -57,12 +59,31 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
             items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
         row = probabilities.get(index) if probabilities is not None else None
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
+        decisions = keep_on_topic(decisions, with_definitions(clause.text, definitions), vocabulary)
         for family, decision in decisions.items():
             if decision.source == "classifier":
                 findings.append(_classifier_finding(clause, decision, model, ruleset))
             else:
                 findings.append(_rule_finding(clause, rule_evidence[family], decision, ruleset))
     return sort_findings(findings), protected
+
+
+def defined_terms(clauses: list[Clause]) -> dict[str, str]:
+    """Defined term (lower case) -> its definition, from clauses such as '"Optional Modules" means ...'."""
+    definitions = {}
+    for clause in clauses:
+        found = _DEFINITION.match(clause.text)
+        if found:
+            definitions[found.group("term").strip().lower()] = clause.text
+    return definitions
+
+
+def with_definitions(text: str, definitions: dict[str, str]) -> str:
+    """The text followed by the definitions of the defined terms it uses ('the Optional Modules shall be
+    active' is about surveillance when the Optional Modules are defined as plate-recognition modules)."""
+    lowered = text.lower()
+    used = [definition for term, definition in definitions.items() if term in lowered and definition != text]
+    return " ".join([text, *used])
 
 
 def classifiable(text: str, text_with_lead_in: str) -> bool:

@@ -103,3 +103,32 @@ def test_shipped_model_is_reproducible_from_the_repository(tmp_path):
     train(corpus, tmp_path, seed=DEFAULT_SEED)
     assert (tmp_path / "clause_model.npz").read_bytes() == (shipped / "clause_model.npz").read_bytes()
     load_model(shipped)  # checksum and schema of the shipped files
+
+
+def test_classifier_alone_flags_only_clauses_on_the_family_subject(auditor):
+    """A clause about intercept interfaces shares 'standard ... include' wording with bundled surveillance
+    modules; without a surveillance topic word the classifier must not flag surveillance on its own."""
+    from contract_audit.fusion import family_vocabulary, topics
+
+    vocabulary = family_vocabulary(auditor.ruleset)
+    assert topics("The cameras shall run face recognition.", vocabulary) >= {"surveillance"}
+    assert "surveillance" not in topics("The Network Elements shall include lawful interception interfaces.", vocabulary)
+    assert "surveillance" not in topics("Cameras-free zones", {"surveillance": frozenset({" camera "})})
+    text = ("The Network Elements shall include the interception interfaces described in the Supplier's standard "
+            "product documentation, which the Supplier shall operate.")
+    result = auditor.classify([text])[0]
+    assert all(f.source != "classifier" or f.family != "surveillance" for f in result.findings)
+
+
+def test_a_defined_term_brings_its_definition_into_the_topic():
+    from contract_audit.model import Clause
+    from contract_audit.score import defined_terms, with_definitions
+
+    clauses = [
+        Clause(id="c1", number="1.1", heading="", text='"Optional Modules" means the plate recognition and re-identification modules.', page=1),
+        Clause(id="c2", number="3.2", heading="", text="The Optional Modules shall be active from commissioning.", page=1),
+    ]
+    definitions = defined_terms(clauses)
+    assert set(definitions) == {"optional modules"}
+    assert "plate recognition" in with_definitions(clauses[1].text, definitions)
+    assert with_definitions(clauses[0].text, definitions) == clauses[0].text
