@@ -50,7 +50,7 @@ def family_vocabulary(ruleset: RuleSet) -> dict[str, frozenset[str]]:
 
 
 def topics(text: str, vocabulary: dict[str, frozenset[str]]) -> set[str]:
-    """The families whose subject a text mentions (any anchor phrase, as whole words)."""
+    """The families whose subject a text mentions (any of their topic words or anchor phrases, as whole words)."""
     padded = _normalise(text)
     return {family for family, phrases in vocabulary.items() if any(phrase in padded for phrase in phrases)}
 

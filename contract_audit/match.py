@@ -2,8 +2,11 @@
 
 Tokenisation happens once per clause (spaCy, blank English). Anchor phrases (PhraseMatcher) decide which
 rules a sentence is a candidate for; only those rules' regexes run on it, and a rule's `unless` patterns
-cancel a match in the same sentence (negation, protective wording, a different party). Noisy text (OCR
-errors, letter-spaced words) is repaired against the rules' vocabulary with rapidfuzz before matching.
+cancel a match in the same sentence (negation, protective wording, a different party). A regex is only
+searched (and only compiled) when the sentence holds the literal words it needs (prefilter.py), and the
+contract's own party names are masked as placeholders first, so compiled regexes serve every contract.
+Noisy text (OCR errors, letter-spaced words) is repaired against the rules' vocabulary with rapidfuzz
+before matching.
 """
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ class CompiledRules:
             self._regex_cache[source] = compiled
         return compiled
 
-    def _required_words(self, source: str):
+    def _required_words(self, source: str) -> Requirement:
         requirement = self._requirements.get(source)
         if requirement is None:
             requirement = self._requirements[source] = required_words(source, self._macro_words)
