@@ -31,8 +31,6 @@ KNOWN_MISSES = {
     ("turnkey_ai_stack", "monitoring", "6.3"),  # warranty lost for breaching 6.2: an indirect restriction
     ("turnkey_ai_stack", "monitoring", "6.4(b)(i)"),  # a condition under "provided that:" (lead-in not inherited)
     ("turnkey_ai_stack", "surveillance", "2.4"),  # opt-out worded as "any function ... switched off"
-    ("turnkey_ai_stack", "surveillance", "2.5"),  # "deployed ... in an active state, subject only to ... deactivation"
-    ("turnkey_ai_stack", "exit", "17.2"),  # termination for breach "subject ... to payment of the Exit Fee"
     ("mixed_edge_inference", "surveillance", "3.3"),
     ("mixed_edge_inference", "surveillance", "3.4"),
 }
