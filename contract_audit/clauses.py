@@ -379,3 +379,43 @@ def _role_from_context(before: str) -> str | None:
     if any(word in words for word in BUYER_ROLE_WORDS):
         return "buyer"
     return None
+
+
+# A definition ('"Update" means ...') names a thing; the clauses that use the term are about that thing.
+DEFINITION = re.compile(r"^\W{0,2}[\"“'‘](?P<term>[^\"”'’]{1,80})[\"”'’]\s+(?:means|shall\s+mean|has\s+the\s+meaning|includes|refers\s+to)\b")
+_CROSS_REFERENCE = re.compile(
+    r"\b(?:sub-clauses?|clauses?|sections?|articles?|paragraphs?)\s+(\d{1,3}(?:\.\d{1,3}){0,4}(?:\([a-z0-9]{1,4}\))*)",
+    re.IGNORECASE,
+)
+
+
+def defined_terms(clauses: list[Clause]) -> dict[str, Clause]:
+    """Defined term (lower case) -> the clause defining it, from clauses such as '"Optional Modules" means ...'."""
+    definitions = {}
+    for clause in clauses:
+        found = DEFINITION.match(clause.text)
+        if found:
+            definitions[found.group("term").strip().lower()] = clause
+    return definitions
+
+
+def definitions_used(text: str, definitions: dict[str, Clause]) -> list[Clause]:
+    """The defining clauses of the defined terms a text uses (not the text's own definition)."""
+    lowered = text.lower()
+    return [clause for term, clause in definitions.items() if term in lowered and clause.text != text]
+
+
+def with_definitions(text: str, definitions: dict[str, Clause]) -> str:
+    """The text followed by the definitions of the defined terms it uses ('the Optional Modules shall be
+    active' is about surveillance when the Optional Modules are defined as plate-recognition modules)."""
+    return " ".join([text, *(clause.text for clause in definitions_used(text, definitions))])
+
+
+def referenced_clauses(text: str, by_number: dict[str, Clause]) -> list[Clause]:
+    """The clauses a text refers to by number ('any function referred to in Clause 2.3')."""
+    found = []
+    for reference in _CROSS_REFERENCE.finditer(text):
+        clause = by_number.get(reference.group(1))
+        if clause is not None and clause not in found:
+            found.append(clause)
+    return found

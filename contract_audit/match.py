@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .clauses import Parties
+from .clauses import Parties, defined_terms, definitions_used, referenced_clauses
 from .errors import RuleError
 from .model import Clause, Evidence
 from .prefilter import Requirement, admits, required_words
@@ -117,13 +117,18 @@ class CompiledRules:
         prefixes = lead_ins(clauses)
         texts = [self._repair(prefix + clause.text, repairs) for prefix, clause in zip(prefixes, clauses)]
         vendor_names, buyer_names = party_name_pattern(parties.vendor), party_name_pattern(parties.buyer)
+        all_sentences = [split_sentences(text) for text in texts]
+        all_candidates = [self._candidates(doc, sentences) for doc, sentences
+                          in zip(self.nlp.tokenizer.pipe(texts, batch_size=256), all_sentences)]
+        pointed_at = self._rules_pointed_at(clauses, all_candidates)
         evidence: list[Evidence] = []
-        for clause, lead_in, text, doc in zip(clauses, prefixes, texts, self.nlp.tokenizer.pipe(texts, batch_size=256)):
+        for clause, lead_in, text, sentences, candidates, extra in zip(
+                clauses, prefixes, texts, all_sentences, all_candidates, pointed_at):
             if not clause.text:
                 continue
+            for sentence_index in range(len(sentences)) if extra else ():
+                candidates.setdefault(sentence_index, set()).update(extra)
             search_text = _mask_party_names(text, vendor_names, buyer_names)
-            sentences = split_sentences(text)
-            candidates = self._candidates(doc, sentences)
             heading_and_text = f"{clause.heading} {text}".lower()
             repaired = text != lead_in + clause.text
             for sentence_index, rule_indexes in sorted(candidates.items()):
@@ -149,6 +154,23 @@ class CompiledRules:
                         end=end, text=clause.text[start:end], score=score, pattern=pattern.name, context=context,
                     ))
         return evidence
+
+    @staticmethod
+    def _rules_pointed_at(clauses: list[Clause], all_candidates: list[dict[int, set[int]]]) -> list[set[int]]:
+        """Per clause, the rules its subject makes candidates through what it points at: the definitions of
+        the defined terms it uses ("the Optional Modules" defined as face-recognition modules) and the
+        clauses it refers to by number ("any function referred to in Clause 2.3")."""
+        anchored = {clause.id: set().union(*candidates.values()) for clause, candidates in zip(clauses, all_candidates)}
+        definitions = defined_terms(clauses)
+        by_number = {clause.number: clause for clause in clauses if clause.number}
+        pointed_at = []
+        for clause in clauses:
+            rules: set[int] = set()
+            for target in definitions_used(clause.text, definitions) + referenced_clauses(clause.text, by_number):
+                if target.id != clause.id:
+                    rules |= anchored[target.id]
+            pointed_at.append(rules - anchored[clause.id])
+        return pointed_at
 
     def _candidates(self, doc, sentences: list[Sentence]) -> dict[int, set[int]]:
         """Which rules each sentence must be checked against: its anchors and token patterns decide."""

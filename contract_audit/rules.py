@@ -98,8 +98,8 @@ _NEGATION = (
     r"is\s+(?:not\s+)?(?:prohibited|forbidden)\s+from|(?:no|neither)\b)"
 )
 MACROS = {
-    "gap": r"[^.;]{0,140}?",
-    "near": r"[^.;]{0,50}?",
+    "gap": r"(?:[^.;]|\.(?=\d)){0,140}?",  # a dot inside a number ("Clause 2.3", "1.5 MW") does not end the gap
+    "near": r"(?:[^.;]|\.(?=\d)){0,50}?",
     "not": _NEGATION,
     "modal": r"(?:shall|will|may|must|can|is\s+entitled\s+to|has\s+the\s+right\s+to|reserves\s+the\s+right\s+to|is\s+authori[sz]ed\s+to)",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 
+from .clauses import DEFINITION, defined_terms, with_definitions
 from .model import FAMILIES, SEVERITIES, Clause, Evidence, FamilySummary, Finding, Span
 from .rules import Policy, RuleSet
 
@@ -25,8 +26,6 @@ _OPERATIVE = re.compile(
     r"obliged|required|responsible|liable|(?:has|have|retains?)\s+the\s+right)\b", re.IGNORECASE)
 # A complete declarative sentence ("... are outside the Service Levels.") states terms too.
 _STATEMENT = re.compile(r"\b(?:is|are|apply|applies|remain|remains|cover|covers|include|includes|vest|vests)\b", re.IGNORECASE)
-# A definition ('"Update" means ...') names a thing; it creates no obligation for the classifier to judge.
-_DEFINITION = re.compile(r"^\W{0,2}[\"“'‘](?P<term>[^\"”'’]{1,80})[\"”'’]\s+(?:means|shall\s+mean|has\s+the\s+meaning|includes|refers\s+to)\b")
 GRADE_BANDS = ((10, "A"), (25, "B"), (45, "C"), (65, "D"), (101, "F"))
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
@@ -68,31 +67,13 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
     return sort_findings(findings), protected
 
 
-def defined_terms(clauses: list[Clause]) -> dict[str, str]:
-    """Defined term (lower case) -> its definition, from clauses such as '"Optional Modules" means ...'."""
-    definitions = {}
-    for clause in clauses:
-        found = _DEFINITION.match(clause.text)
-        if found:
-            definitions[found.group("term").strip().lower()] = clause.text
-    return definitions
-
-
-def with_definitions(text: str, definitions: dict[str, str]) -> str:
-    """The text followed by the definitions of the defined terms it uses ('the Optional Modules shall be
-    active' is about surveillance when the Optional Modules are defined as plate-recognition modules)."""
-    lowered = text.lower()
-    used = [definition for term, definition in definitions.items() if term in lowered and definition != text]
-    return " ".join([text, *used])
-
-
 def classifiable(text: str, text_with_lead_in: str) -> bool:
     """Whether the classifier may judge a clause on its own: long enough, not a definition, and operative
     (it obliges or permits someone). Headings, table rows and list fragments carry topic words without
     creating any obligation, and a bag-of-words model over-reads them."""
     return (
         len(text.split()) >= MIN_WORDS_FOR_CLASSIFIER
-        and not _DEFINITION.match(text)
+        and not DEFINITION.match(text)  # a definition names a thing; it obliges nobody
         and (_OPERATIVE.search(text_with_lead_in) is not None
              or (text.rstrip().endswith(".") and _STATEMENT.search(text) is not None))
     )

@@ -122,7 +122,7 @@ def test_classifier_alone_flags_only_clauses_on_the_family_subject(auditor):
 
 def test_a_defined_term_brings_its_definition_into_the_topic():
     from contract_audit.model import Clause
-    from contract_audit.score import defined_terms, with_definitions
+    from contract_audit.clauses import defined_terms, with_definitions
 
     clauses = [
         Clause(id="c1", number="1.1", heading="", text='"Optional Modules" means the plate recognition and re-identification modules.', page=1),

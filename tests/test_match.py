@@ -71,3 +71,27 @@ def test_a_party_name_counts_only_as_a_whole_word(auditor, subject, flagged):
     clause = Clause(id="c1", number="1", heading="", text=text, page=1)
     evidence = auditor.compiled.match([clause], Parties(vendor=("Novastack",)))
     assert any(e.rule_id == "remote-access-remote-disablement" for e in evidence) == flagged
+
+
+def _clauses(*numbered_texts):
+    return [Clause(id=f"c{i}", number=number, heading="", text=text, page=1) for i, (number, text) in enumerate(numbered_texts)]
+
+
+def test_a_clause_referring_to_another_by_number_takes_its_subject(auditor):
+    clauses = _clauses(
+        ("2.3", "The City Services Modules include face recognition and licence plate recognition."),
+        ("2.4", "The City may request by written notice that any function referred to in Clause 2.3 be switched off."),
+    )
+    found = {(e.clause_id, e.rule_id) for e in auditor.compiled.match(clauses)}
+    assert ("c1", "surveillance-opt-out-only") in found
+    alone = {(e.clause_id, e.rule_id) for e in auditor.compiled.match(clauses[1:])}
+    assert ("c1", "surveillance-opt-out-only") not in alone
+
+
+def test_a_clause_using_a_defined_term_takes_the_subject_of_its_definition(auditor):
+    clauses = _clauses(
+        ("1.1", '"Optional Modules" means the plate recognition module and the re-identification module.'),
+        ("3.3", "The City may ask the Supplier in writing to deactivate one or more Optional Modules on any Node."),
+    )
+    found = {(e.clause_id, e.rule_id) for e in auditor.compiled.match(clauses)}
+    assert ("c1", "surveillance-opt-out-only") in found

@@ -106,3 +106,9 @@ def test_every_shipped_regex_compiles():
     for rule in compiled.rules:
         for source in [p.regex for p in rule.patterns] + list(rule.unless):
             compiled._regex(source, rule)
+
+def test_gap_macros_cross_dots_inside_numbers_only():
+    from contract_audit.rules import compile_regex
+
+    assert compile_regex("request{gap}switched off").search("request that the function in Clause 2.3 be switched off")
+    assert not compile_regex("request{gap}switched off").search("request a report. The lights are switched off")
