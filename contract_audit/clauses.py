@@ -402,7 +402,12 @@ def defined_terms(clauses: list[Clause]) -> dict[str, Clause]:
 def definitions_used(text: str, definitions: dict[str, Clause]) -> list[Clause]:
     """The defining clauses of the defined terms a text uses (not the text's own definition)."""
     lowered = text.lower()
-    return [clause for term, clause in definitions.items() if term in lowered and clause.text != text]
+    # "Optional Modules" is used as "an Optional Module" too: look for the singular, which the plural contains
+    return [clause for term, clause in definitions.items() if _singular(term) in lowered and clause.text != text]
+
+
+def _singular(term: str) -> str:
+    return term[:-1] if term.endswith("s") and not term.endswith("ss") and len(term) > 4 else term
 
 
 def with_definitions(text: str, definitions: dict[str, Clause]) -> str:

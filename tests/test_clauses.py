@@ -72,3 +72,15 @@ def test_defined_party_names():
     parties = find_parties(read_bytes(text.encode(), "c.txt"))
     assert parties.vendor == ("NovaStack",)
     assert "City" in parties.defined_terms
+
+
+def test_defined_terms_are_found_in_singular_and_plural_use():
+    from contract_audit.clauses import defined_terms, definitions_used
+    from contract_audit.model import Clause
+
+    definition = Clause(id="c1", number="1.1", heading="", text='"Optional Modules" means the plate recognition module.', page=1)
+    terms = defined_terms([definition])
+    assert definitions_used("The Supplier may reactivate an Optional Module.", terms) == [definition]
+    assert definitions_used("The Optional Modules shall be active.", terms) == [definition]
+    assert definitions_used(definition.text, terms) == []
+    assert definitions_used("The optional extras are listed in Annex 3.", terms) == []
