@@ -112,7 +112,7 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     `rule_auditor` is an Auditor without a model; `probabilities` (n, labels) and `thresholds` (a dict of
     family thresholds, or one such dict per clause for cross-validation) come from the classifier.
     """
-    from .fusion import family_vocabulary, fuse_risks, keep_on_topic
+    from .fusion import drop_where_protected, family_vocabulary, fuse_risks, keep_on_topic
     from .score import classifiable
 
     texts = [g.text for g in gold]
@@ -129,7 +129,8 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     fused_sets = []
     for result, row, limits, text in zip(rule_results, rows, per_clause, texts):
         rule_scores = {f.family: f.confidence for f in result.findings}
-        fused_sets.append(set(keep_on_topic(fuse_risks(rule_scores, row, limits), text, vocabulary)))
+        decisions = drop_where_protected(fuse_risks(rule_scores, row, limits), set(result.protects))
+        fused_sets.append(set(keep_on_topic(decisions, text, vocabulary)))
     systems["classifier alone"] = score_predictions(gold, classifier_sets)
     systems["fused"] = score_predictions(gold, fused_sets)
     return systems

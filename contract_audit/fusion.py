@@ -3,8 +3,8 @@
 - rule and classifier agree: source "both", confidence 1 - (1 - rule) * (1 - classifier);
 - rule alone: source "pattern", the rule's confidence;
 - classifier alone (probability at or above the family threshold, above the clause's probability of
-  protecting the same family, and the clause mentions the family's subject: one of its topic words or of
-  its rules' anchor phrases): source "classifier", its probability, explained by the terms that contributed most.
+  protecting the same family, no rule reads the clause as protecting that family, and the clause mentions
+  the family's subject: one of its topic words or of its rules' anchor phrases): source "classifier", its probability, explained by the terms that contributed most.
 Family thresholds come from the model card (chosen on cross-validation) and can be overridden per family
 with `thresholds:` in a policy file.
 """
@@ -61,6 +61,12 @@ def keep_on_topic(decisions: dict[str, Decision], text: str, vocabulary: dict[st
         return decisions
     mentioned = topics(text, vocabulary)
     return {f: d for f, d in decisions.items() if d.source != "classifier" or f in mentioned}
+
+
+def drop_where_protected(decisions: dict[str, Decision], protected: set[str]) -> dict[str, Decision]:
+    """Drop classifier-only decisions for families that a rule reads the same clause as protecting: the
+    classifier confuses protective wording with the risk it protects against more than the rules do."""
+    return {f: d for f, d in decisions.items() if d.source != "classifier" or f not in protected}
 
 
 def _normalise(text: str) -> str:

@@ -37,7 +37,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
     the clauses the classifier may judge (`classifiable`). Protection rests on the rules alone: a "missing protection"
     finding is only withdrawn on wording a rule recognises, since a protective-sounding clause that the
     classifier misreads would otherwise hide a real gap."""
-    from .fusion import family_vocabulary, fuse_risks, keep_on_topic, risk_thresholds
+    from .fusion import drop_where_protected, family_vocabulary, fuse_risks, keep_on_topic, risk_thresholds
 
     thresholds = risk_thresholds(model, policy) if model is not None else None
     vocabulary = family_vocabulary(ruleset) if probabilities else {}
@@ -58,6 +58,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
             items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
         row = probabilities.get(index) if probabilities is not None else None
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
+        decisions = drop_where_protected(decisions, protected[clause.id])
         decisions = keep_on_topic(decisions, with_definitions(clause.text, definitions), vocabulary)
         for family, decision in decisions.items():
             if decision.source == "classifier":

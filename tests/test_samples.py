@@ -25,12 +25,6 @@ def test_there_are_three_samples_in_three_formats():
             assert (SAMPLES / f"{name}.{fmt}").is_file()
 
 
-# Planted risks that the rule library and the classifier do not catch yet. Each is a real gap, listed so
-# that it stays visible; strict xfail makes a fixed gap fail here until it is removed from the list.
-KNOWN_MISSES = {
-    ("turnkey_ai_stack", "monitoring", "6.3"),  # warranty lost for breaching 6.2: an indirect restriction
-    ("turnkey_ai_stack", "monitoring", "6.4(b)(i)"),  # a condition under "provided that:" (lead-in not inherited)
-}
 # Clauses the classifier alone flags in families where the contract has no planted risk.
 KNOWN_CLASSIFIER_FALSE_ALARMS = {
     ("protected_cloud_services", "energy", "5.4"),  # cost of electricity included in the Charges
@@ -43,10 +37,8 @@ def expected_risks():
         for entry in expected(name)["findings"]:
             if entry["kind"] != "risk":
                 continue
-            key = (name, entry["family"], str(entry["clause"]))
-            marks = [pytest.mark.xfail(strict=True, reason="known gap")] if key in KNOWN_MISSES else []
             for fmt in FORMATS:
-                yield pytest.param(name, fmt, entry["family"], str(entry["clause"]), entry["page"], marks=marks,
+                yield pytest.param(name, fmt, entry["family"], str(entry["clause"]), entry["page"],
                                    id=f"{name}-{fmt}-{entry['family']}-{entry['clause']}")
 
 

@@ -7,8 +7,10 @@
 Three sources, in this order (earlier sources win when a later line duplicates an earlier one):
 
 1. written/*.yaml   clauses written by hand, one per line, "[style +r:fam +p:fam] text";
-2. templates.yaml   hand-written sentence templates expanded with slot fillers (fixed seed);
-3. CUAD v1          real clause excerpts from ../shared/data/cuad/master_clauses.csv (CC BY 4.0, The Atticus
+2. ../../rules      the replacement language of every risk rule and family (protective wording by design, so
+                    the classifier learns not to read the tool's own recommendations as risks);
+3. templates.yaml   hand-written sentence templates expanded with slot fillers (fixed seed);
+4. CUAD v1          real clause excerpts from ../shared/data/cuad/master_clauses.csv (CC BY 4.0, The Atticus
                     Project): ordinary clauses from unrelated categories as negatives, and the excerpts of
                     related categories that were read and labelled by hand in cuad_labels.yaml.
 
@@ -39,7 +41,7 @@ SEED = 20240607
 FAMILIES = ("monitoring", "energy", "surveillance", "exit", "remote-access", "key-custody", "data-residency", "updates")
 STYLES = {
     "uk", "us", "fidic", "saas", "africa", "gulf", "asia", "party-ab", "latam", "rfp", "nested", "passive",
-    "terse", "schedule", "definition", "cuad",
+    "terse", "schedule", "definition", "cuad", "recommendation",
 }
 
 # --------------------------------------------------------------------------------------------------- written
@@ -92,6 +94,26 @@ def load_written(folder: Path) -> list[dict]:
                     "source": f"written:{path.name}",
                     "style": style,
                 })
+    return records
+
+
+def load_recommendations(rules_dir: Path) -> list[dict]:
+    """The recommended replacement text of each risk rule and of each family, labelled as protecting it."""
+    records = []
+    for path in sorted(rules_dir.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        items = [(rule["id"], rule["family"], rule["recommendation"]) for rule in data.get("rules") or []
+                 if rule["kind"] == "risk"]
+        items += [(f"{family['id']}-missing", family["id"], family["recommendation"]) for family in data.get("families") or []]
+        for name, family, text in items:
+            records.append({
+                "id": f"rec-{name}",
+                "text": " ".join(text.split()),
+                "risk": [],
+                "protects": [family],
+                "source": f"recommendation:{path.name}",
+                "style": "recommendation",
+            })
     return records
 
 
@@ -483,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     written = load_written(HERE / "written")
+    recommendations = load_recommendations(REPO / "rules")
     templated = load_templates(HERE / "templates.yaml")
     if not args.cuad.exists():
         sys.exit(f"{args.cuad}: CUAD master_clauses.csv not found (pass --cuad PATH)")
@@ -494,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         for record, other, similarity in written_dropped:
             print(f"duplicate in written/: {record['id']} ~ {other['id']} ({similarity:.2f})", file=sys.stderr)
         return 1
-    records, dropped, contrasts = deduplicate(written + templated + cuad)
+    records, dropped, contrasts = deduplicate(written + recommendations + templated + cuad)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     print(summary(records))
     print(f"dropped {len(dropped)} duplicates or near-duplicates with the same labels "
