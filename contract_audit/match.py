@@ -17,7 +17,8 @@ from .clauses import Parties, defined_terms, definitions_used, referenced_clause
 from .errors import RuleError
 from .model import Clause, Evidence
 from .prefilter import Requirement, admits, required_words
-from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, compile_regex, macro_words,
+from .regex_cache import RegexCache
+from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, expand_macros, macro_words,
                     party_name_pattern)
 
 # A sentence ends at . ; or : followed by a capital, a bracketed sub-item or a quote.
@@ -82,6 +83,7 @@ class CompiledRules:
         self._regex_cache: dict[str, re.Pattern] = {}
         self._requirements: dict[str, Requirement] = {}
         self._macro_words = macro_words()
+        self._stored = RegexCache.load()  # compiled regexes kept from earlier runs (regex_cache.py)
         anchor_texts: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
             for anchor in rule.anchors:
@@ -100,7 +102,7 @@ class CompiledRules:
         compiled = self._regex_cache.get(source)
         if compiled is None:
             try:
-                compiled = compile_regex(source)
+                compiled = self._stored.compile(expand_macros(source), re.IGNORECASE)
             except re.error as exc:
                 raise RuleError(f"{rule.source}:{rule.line}: rule '{rule.id}': bad regex ({exc})") from None
             self._regex_cache[source] = compiled
@@ -109,7 +111,8 @@ class CompiledRules:
     def _required_words(self, source: str) -> Requirement:
         requirement = self._requirements.get(source)
         if requirement is None:
-            requirement = self._requirements[source] = required_words(source, self._macro_words)
+            requirement = self._requirements[source] = self._stored.requirement(
+                source, lambda s: required_words(s, self._macro_words))
         return requirement
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
@@ -153,6 +156,7 @@ class CompiledRules:
                         rule_id=rule.id, family=rule.family, kind=rule.kind, clause_id=clause.id, start=start,
                         end=end, text=clause.text[start:end], score=score, pattern=pattern.name, context=context,
                     ))
+        self._stored.save()
         return evidence
 
     @staticmethod

@@ -106,7 +106,7 @@ MACROS = {
 
 
 def _alternation(words) -> str:
-    ordered = sorted({w.lower() for w in words}, key=len, reverse=True)
+    ordered = sorted({w.lower() for w in words}, key=lambda w: (-len(w), w))  # a stable order, longest first
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
 
 

@@ -8,6 +8,15 @@ SHARED = REPO.parent / "shared"
 CUAD_PDF = SHARED / "data" / "cuad" / "pdf"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_regex_cache(tmp_path_factory):
+    """The tests (and the servers and CLI runs they start) use their own regex cache, not the user's."""
+    import os
+
+    os.environ["CONTRACT_AUDIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("regex-cache"))
+    yield
+
+
 @pytest.fixture(scope="session")
 def auditor():
     from contract_audit import Auditor

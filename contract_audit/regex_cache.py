@@ -1,0 +1,143 @@
+"""A per-machine cache of compiled rule regexes and of their prefilter requirements.
+
+Python's `re` compiles in pure Python: about half a millisecond per rule regex, and a contract needs 100 to
+200 of them, which is most of a command-line scan's own time after start-up. The cache keeps, per regex, the
+program `re` compiled it to (a list of integers) and hands it straight to the C matcher (`_sre.compile`,
+which checks the program before accepting it) on the next run; it also keeps the prefilter's requirement
+for each regex source.
+
+It lives in $CONTRACT_AUDIT_CACHE_DIR or ~/.cache/contract-audit (CONTRACT_AUDIT_CACHE_DIR=off turns it
+off), holds nothing but rule patterns (party names are masked before matching, so no contract text ever
+reaches it), is specific to the Python version, and is ignored, with a normal compile instead, whenever it
+cannot be read or used. Only matching speed depends on it, never a result.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .prefilter import Requirement
+
+try:  # the compiler behind re.compile; the cache is simply not used where these are missing
+    import _sre
+    from re import _compiler, _parser
+except ImportError:  # pragma: no cover - other Python implementations
+    _sre = None
+
+ENVIRONMENT_VARIABLE = "CONTRACT_AUDIT_CACHE_DIR"
+_FORMAT = 1
+
+
+@dataclass
+class _Program:
+    pattern: str
+    requested_flags: int  # as given to compile
+    flags: int  # as compiled (the parser adds some)
+    code: list[int]
+    groups: int
+    groupindex: dict[str, int]
+
+
+def cache_path() -> Path | None:
+    """Where the cache file lives, or None when caching is off."""
+    setting = os.environ.get(ENVIRONMENT_VARIABLE, "")
+    if setting.lower() == "off" or _sre is None:
+        return None
+    folder = Path(setting) if setting else Path.home() / ".cache" / "contract-audit"
+    tag = f"py{sys.version_info.major}{sys.version_info.minor}-sre{_sre.MAGIC}"
+    return folder / f"regex-cache-{tag}.npz"
+
+
+@dataclass
+class RegexCache:
+    path: Path | None
+    programs: dict[tuple[str, int], _Program] = field(default_factory=dict)
+    requirements: dict[str, Requirement] = field(default_factory=dict)
+    changed: bool = False
+
+    @classmethod
+    def load(cls) -> RegexCache:
+        path = cache_path()
+        cache = cls(path)
+        if path is None or not path.is_file():
+            return cache
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+                code = data["code"]
+            if meta.get("format") != _FORMAT:
+                return cache
+            for pattern, requested, flags, start, end, groups, groupindex in meta["programs"]:
+                cache.programs[pattern, requested] = _Program(pattern, requested, flags, code[start:end].tolist(),
+                                                              groups, groupindex)
+            for source, (ordered, selective) in meta["requirements"].items():
+                cache.requirements[source] = Requirement(
+                    ordered=tuple(tuple(group) for group in ordered), selective=tuple(tuple(group) for group in selective))
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(path)  # unreadable or from another version: start afresh
+        return cache
+
+    def compile(self, pattern: str, flags: int) -> re.Pattern:
+        """re.compile(pattern, flags), from the cached program when there is one."""
+        flags = int(flags)  # as re.compile does: flag arithmetic on the enum is slow
+        if self.path is None:
+            return re.compile(pattern, flags)
+        program = self.programs.get((pattern, flags))
+        try:
+            if program is None:
+                parsed = _parser.parse(pattern, flags)  # a bad pattern raises re.error, as re.compile would
+                program = _Program(pattern, flags, flags | parsed.state.flags, _compiler._code(parsed, flags),
+                                   parsed.state.groups - 1, dict(parsed.state.groupdict))
+                self.programs[pattern, flags] = program
+                self.changed = True
+            return _build(program)
+        except re.error:
+            raise
+        except Exception:  # noqa: BLE001 - an interpreter whose compiler differs: stop caching, compile normally
+            self.path, self.programs = None, {}
+            return re.compile(pattern, flags)
+
+    def requirement(self, source: str, compute) -> Requirement:
+        requirement = self.requirements.get(source)
+        if requirement is None:
+            requirement = self.requirements[source] = compute(source)
+            self.changed = self.path is not None
+        return requirement
+
+    def save(self) -> None:
+        """Write the cache if it gained entries; a failure to write only costs speed next time."""
+        if not self.changed or self.path is None:
+            return
+        self.changed = False
+        codes, programs, offset = [], [], 0
+        for program in self.programs.values():
+            codes.append(np.asarray(program.code, dtype=np.uint32))
+            programs.append([program.pattern, program.requested_flags, program.flags, offset,
+                             offset + len(program.code), program.groups, program.groupindex])
+            offset += len(program.code)
+        meta = {"format": _FORMAT, "programs": programs,
+                "requirements": {s: [r.ordered, r.selective] for s, r in self.requirements.items()}}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            with os.fdopen(handle, "wb") as stream:
+                np.savez(stream, code=np.concatenate(codes) if codes else np.zeros(0, dtype=np.uint32),
+                         meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+            os.replace(temporary, self.path)
+        except OSError:
+            pass
+
+
+def _build(program: _Program) -> re.Pattern:
+    indexgroup = [None] * (program.groups + 1)
+    for name, index in program.groupindex.items():
+        indexgroup[index] = name
+    return _sre.compile(program.pattern, program.flags, program.code, program.groups, program.groupindex,
+                        tuple(indexgroup))
