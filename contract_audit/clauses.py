@@ -410,12 +410,6 @@ def _singular(term: str) -> str:
     return term[:-1] if term.endswith("s") and not term.endswith("ss") and len(term) > 4 else term
 
 
-def with_definitions(text: str, definitions: dict[str, Clause]) -> str:
-    """The text followed by the definitions of the defined terms it uses ('the Optional Modules shall be
-    active' is about surveillance when the Optional Modules are defined as plate-recognition modules)."""
-    return " ".join([text, *(clause.text for clause in definitions_used(text, definitions))])
-
-
 def referenced_clauses(text: str, by_number: dict[str, Clause]) -> list[Clause]:
     """The clauses a text refers to by number ('any function referred to in Clause 2.3')."""
     found = []
@@ -424,3 +418,15 @@ def referenced_clauses(text: str, by_number: dict[str, Clause]) -> list[Clause]:
         if clause is not None and clause not in found:
             found.append(clause)
     return found
+
+
+def numbered(clauses: list[Clause]) -> dict[str, Clause]:
+    return {clause.number: clause for clause in clauses if clause.number}
+
+
+def pointed_at(clause: Clause, definitions: dict[str, Clause], by_number: dict[str, Clause]) -> list[Clause]:
+    """What a clause points at, whose subject it shares: the definitions of the defined terms it uses ("the
+    Optional Modules" defined as plate-recognition modules) and the clauses it cites by number ("any
+    function referred to in Clause 2.3")."""
+    targets = definitions_used(clause.text, definitions) + referenced_clauses(clause.text, by_number)
+    return [target for target in targets if target.id != clause.id]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .clauses import Parties, defined_terms, definitions_used, referenced_clauses
+from .clauses import Parties, defined_terms, numbered, pointed_at
 from .errors import RuleError
 from .model import Clause, Evidence
 from .prefilter import Requirement, admits, required_words
@@ -161,20 +161,15 @@ class CompiledRules:
 
     @staticmethod
     def _rules_pointed_at(clauses: list[Clause], all_candidates: list[dict[int, set[int]]]) -> list[set[int]]:
-        """Per clause, the rules its subject makes candidates through what it points at: the definitions of
-        the defined terms it uses ("the Optional Modules" defined as face-recognition modules) and the
-        clauses it refers to by number ("any function referred to in Clause 2.3")."""
+        """Per clause, the rules it is a candidate for through what it points at (clauses.pointed_at)."""
         anchored = {clause.id: set().union(*candidates.values()) for clause, candidates in zip(clauses, all_candidates)}
         definitions = defined_terms(clauses)
-        by_number = {clause.number: clause for clause in clauses if clause.number}
-        pointed_at = []
+        by_number = numbered(clauses)
+        extra = []
         for clause in clauses:
-            rules: set[int] = set()
-            for target in definitions_used(clause.text, definitions) + referenced_clauses(clause.text, by_number):
-                if target.id != clause.id:
-                    rules |= anchored[target.id]
-            pointed_at.append(rules - anchored[clause.id])
-        return pointed_at
+            rules = set().union(*(anchored[target.id] for target in pointed_at(clause, definitions, by_number)))
+            extra.append(rules - anchored[clause.id])
+        return extra
 
     def _candidates(self, doc, sentences: list[Sentence]) -> dict[int, set[int]]:
         """Which rules each sentence must be checked against: its anchors and token patterns decide."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from .clauses import DEFINITION, defined_terms, with_definitions
+from .clauses import DEFINITION, defined_terms, numbered, pointed_at
 from .model import FAMILIES, SEVERITIES, Clause, Evidence, FamilySummary, Finding, Span
 from .rules import Policy, RuleSet
 
@@ -42,6 +42,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
     thresholds = risk_thresholds(model, policy) if model is not None else None
     vocabulary = family_vocabulary(ruleset) if probabilities else {}
     definitions = defined_terms(clauses) if probabilities else {}
+    by_number = numbered(clauses) if probabilities else {}
     by_clause: dict[str, dict[str, list[Evidence]]] = {}
     protected: dict[str, set[str]] = {clause.id: set() for clause in clauses}
     for item in evidence:
@@ -59,7 +60,9 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
         row = probabilities.get(index) if probabilities is not None else None
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
         decisions = drop_where_protected(decisions, protected[clause.id])
-        decisions = keep_on_topic(decisions, with_definitions(clause.text, definitions), vocabulary)
+        if any(decision.source == "classifier" for decision in decisions.values()):
+            context = " ".join([clause.text, *(target.text for target in pointed_at(clause, definitions, by_number))])
+            decisions = keep_on_topic(decisions, context, vocabulary)
         for family, decision in decisions.items():
             if decision.source == "classifier":
                 findings.append(_classifier_finding(clause, decision, model, ruleset))

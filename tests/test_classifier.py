@@ -120,18 +120,18 @@ def test_classifier_alone_flags_only_clauses_on_the_family_subject(auditor):
     assert all(f.source != "classifier" or f.family != "surveillance" for f in result.findings)
 
 
-def test_a_defined_term_brings_its_definition_into_the_topic():
+def test_a_clause_points_at_the_definitions_it_uses_and_the_clauses_it_cites():
+    from contract_audit.clauses import defined_terms, numbered, pointed_at
     from contract_audit.model import Clause
-    from contract_audit.clauses import defined_terms, with_definitions
 
     clauses = [
         Clause(id="c1", number="1.1", heading="", text='"Optional Modules" means the plate recognition and re-identification modules.', page=1),
-        Clause(id="c2", number="3.2", heading="", text="The Optional Modules shall be active from commissioning.", page=1),
+        Clause(id="c2", number="2.3", heading="", text="The Nodes run face recognition.", page=1),
+        Clause(id="c3", number="3.2", heading="", text="The Optional Modules and the functions in Clause 2.3 shall be active.", page=1),
     ]
-    definitions = defined_terms(clauses)
-    assert set(definitions) == {"optional modules"}
-    assert "plate recognition" in with_definitions(clauses[1].text, definitions)
-    assert with_definitions(clauses[0].text, definitions) == clauses[0].text
+    definitions, by_number = defined_terms(clauses), numbered(clauses)
+    assert [c.id for c in pointed_at(clauses[2], definitions, by_number)] == ["c1", "c2"]
+    assert pointed_at(clauses[0], definitions, by_number) == []
 
 
 def test_the_tools_own_replacement_language_raises_no_risk(auditor):
