@@ -383,6 +383,8 @@ def _role_from_context(before: str) -> str | None:
 
 # A definition ('"Update" means ...') names a thing; the clauses that use the term are about that thing.
 DEFINITION = re.compile(r"^\W{0,2}[\"“'‘](?P<term>[^\"”'’]{1,80})[\"”'’]\s+(?:means|shall\s+mean|has\s+the\s+meaning|includes|refers\s+to)\b")
+_SPECIFIC_TERM_SHARE = 0.05
+_SPECIFIC_TERM_MIN_USES = 5
 _CROSS_REFERENCE = re.compile(
     r"\b(?:sub-clauses?|clauses?|sections?|articles?|paragraphs?)\s+(\d{1,3}(?:\.\d{1,3}){0,4}(?:\([a-z0-9]{1,4}\))*)",
     re.IGNORECASE,
@@ -390,13 +392,18 @@ _CROSS_REFERENCE = re.compile(
 
 
 def defined_terms(clauses: list[Clause]) -> dict[str, Clause]:
-    """Defined term (lower case) -> the clause defining it, from clauses such as '"Optional Modules" means ...'."""
+    """Defined term (lower case) -> the clause defining it, from clauses such as '"Optional Modules" means ...'.
+    Terms the whole contract is about ("Services", "System": used in more than one clause in twenty) say
+    nothing about a particular clause's subject and are left out."""
     definitions = {}
     for clause in clauses:
         found = DEFINITION.match(clause.text)
         if found:
             definitions[found.group("term").strip().lower()] = clause
-    return definitions
+    limit = max(_SPECIFIC_TERM_MIN_USES, len(clauses) * _SPECIFIC_TERM_SHARE)
+    lowered = [clause.text.lower() for clause in clauses]
+    return {term: clause for term, clause in definitions.items()
+            if sum(_singular(term) in text for text in lowered) <= limit}
 
 
 def definitions_used(text: str, definitions: dict[str, Clause]) -> list[Clause]:
@@ -424,9 +431,9 @@ def numbered(clauses: list[Clause]) -> dict[str, Clause]:
     return {clause.number: clause for clause in clauses if clause.number}
 
 
-def pointed_at(clause: Clause, definitions: dict[str, Clause], by_number: dict[str, Clause]) -> list[Clause]:
-    """What a clause points at, whose subject it shares: the definitions of the defined terms it uses ("the
-    Optional Modules" defined as plate-recognition modules) and the clauses it cites by number ("any
-    function referred to in Clause 2.3")."""
-    targets = definitions_used(clause.text, definitions) + referenced_clauses(clause.text, by_number)
-    return [target for target in targets if target.id != clause.id]
+def pointed_at(text: str, definitions: dict[str, Clause], by_number: dict[str, Clause], own_id: str = "") -> list[Clause]:
+    """What a clause's text points at, whose subject it shares: the definitions of the specific defined terms
+    it uses ("the Optional Modules" defined as plate-recognition modules) and the clauses it cites by number
+    ("any function referred to in Clause 2.3")."""
+    targets = definitions_used(text, definitions) + referenced_clauses(text, by_number)
+    return [target for target in targets if target.id != own_id]

@@ -123,14 +123,14 @@ class CompiledRules:
         all_sentences = [split_sentences(text) for text in texts]
         all_candidates = [self._candidates(doc, sentences) for doc, sentences
                           in zip(self.nlp.tokenizer.pipe(texts, batch_size=256), all_sentences)]
-        pointed_at = self._rules_pointed_at(clauses, all_candidates)
+        all_extra = self._rules_pointed_at(clauses, all_sentences, all_candidates)
         evidence: list[Evidence] = []
         for clause, lead_in, text, sentences, candidates, extra in zip(
-                clauses, prefixes, texts, all_sentences, all_candidates, pointed_at):
+                clauses, prefixes, texts, all_sentences, all_candidates, all_extra):
             if not clause.text:
                 continue
-            for sentence_index in range(len(sentences)) if extra else ():
-                candidates.setdefault(sentence_index, set()).update(extra)
+            for sentence_index, rules in extra.items():
+                candidates.setdefault(sentence_index, set()).update(rules)
             search_text = _mask_party_names(text, vendor_names, buyer_names)
             heading_and_text = f"{clause.heading} {text}".lower()
             repaired = text != lead_in + clause.text
@@ -160,15 +160,22 @@ class CompiledRules:
         return evidence
 
     @staticmethod
-    def _rules_pointed_at(clauses: list[Clause], all_candidates: list[dict[int, set[int]]]) -> list[set[int]]:
-        """Per clause, the rules it is a candidate for through what it points at (clauses.pointed_at)."""
+    def _rules_pointed_at(clauses: list[Clause], all_sentences: list[list[Sentence]],
+                          all_candidates: list[dict[int, set[int]]]) -> list[dict[int, set[int]]]:
+        """Per clause and sentence, the rules the sentence is a candidate for through what it points at
+        (clauses.pointed_at): the anchors of those definitions and clauses count as its own."""
         anchored = {clause.id: set().union(*candidates.values()) for clause, candidates in zip(clauses, all_candidates)}
         definitions = defined_terms(clauses)
         by_number = numbered(clauses)
         extra = []
-        for clause in clauses:
-            rules = set().union(*(anchored[target.id] for target in pointed_at(clause, definitions, by_number)))
-            extra.append(rules - anchored[clause.id])
+        for clause, sentences in zip(clauses, all_sentences):
+            per_sentence = {}
+            for index, sentence in enumerate(sentences):
+                targets = pointed_at(sentence.text, definitions, by_number, clause.id)
+                rules = set().union(*(anchored[target.id] for target in targets)) - anchored[clause.id]
+                if rules:
+                    per_sentence[index] = rules
+            extra.append(per_sentence)
         return extra
 
     def _candidates(self, doc, sentences: list[Sentence]) -> dict[int, set[int]]:

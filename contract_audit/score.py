@@ -61,7 +61,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
         decisions = drop_where_protected(decisions, protected[clause.id])
         if any(decision.source == "classifier" for decision in decisions.values()):
-            context = " ".join([clause.text, *(target.text for target in pointed_at(clause, definitions, by_number))])
+            context = " ".join([clause.text, *(t.text for t in pointed_at(clause.text, definitions, by_number, clause.id))])
             decisions = keep_on_topic(decisions, context, vocabulary)
         for family, decision in decisions.items():
             if decision.source == "classifier":

@@ -130,8 +130,8 @@ def test_a_clause_points_at_the_definitions_it_uses_and_the_clauses_it_cites():
         Clause(id="c3", number="3.2", heading="", text="The Optional Modules and the functions in Clause 2.3 shall be active.", page=1),
     ]
     definitions, by_number = defined_terms(clauses), numbered(clauses)
-    assert [c.id for c in pointed_at(clauses[2], definitions, by_number)] == ["c1", "c2"]
-    assert pointed_at(clauses[0], definitions, by_number) == []
+    assert [c.id for c in pointed_at(clauses[2].text, definitions, by_number, "c3")] == ["c1", "c2"]
+    assert pointed_at(clauses[0].text, definitions, by_number, "c1") == []
 
 
 def test_the_tools_own_replacement_language_raises_no_risk(auditor):

@@ -95,3 +95,12 @@ def test_a_clause_using_a_defined_term_takes_the_subject_of_its_definition(audit
     )
     found = {(e.clause_id, e.rule_id) for e in auditor.compiled.match(clauses)}
     assert ("c1", "surveillance-opt-out-only") in found
+
+
+def test_a_term_the_whole_contract_uses_lends_no_subject(auditor):
+    """'Services' defined to include video analytics must not turn every 'opt out' into a surveillance risk."""
+    clauses = _clauses(("1.1", '"Services" means the hosting, video analytics and face recognition services in Schedule 2.'),
+                       *[(f"5.{i}", f"The Supplier shall perform the Services in line with requirement {i}.") for i in range(10)])
+    clauses += [Clause(id="opt", number="9.1", heading="", page=1,
+                       text="The Customer may opt out of the marketing newsletters about the Services at any time.")]
+    assert not [e for e in auditor.compiled.match(clauses) if e.family == "surveillance"]
