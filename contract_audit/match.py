@@ -170,6 +170,9 @@ class CompiledRules:
         extra = []
         for clause, sentences in zip(clauses, all_sentences):
             per_sentence = {}
+            if not pointed_at(clause.text, definitions, by_number, clause.id):
+                extra.append(per_sentence)  # the common case: the clause points nowhere
+                continue
             for index, sentence in enumerate(sentences):
                 targets = pointed_at(sentence.text, definitions, by_number, clause.id)
                 rules = set().union(*(anchored[target.id] for target in targets)) - anchored[clause.id]
