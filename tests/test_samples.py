@@ -42,7 +42,7 @@ def expected_risks():
                                    id=f"{name}-{fmt}-{entry['family']}-{entry['clause']}")
 
 
-@pytest.mark.parametrize("name, fmt, family, clause, page", expected_risks())
+@pytest.mark.parametrize("name, fmt, family, clause, page", list(expected_risks()))
 def test_expected_risk_found_at_its_clause_and_page(reports, name, fmt, family, clause, page):
     found = {(f.family, f.clause.number, f.clause.page) for f in reports[(name, fmt)].findings if f.kind == "risk"}
     assert (family, clause, page) in found
