@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,7 @@ class RegexCache:
     programs: dict[tuple[str, int], _Program] = field(default_factory=dict)
     requirements: dict[str, Requirement] = field(default_factory=dict)
     changed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the web server audits in threads
 
     @classmethod
     def load(cls) -> RegexCache:
@@ -113,17 +115,20 @@ class RegexCache:
 
     def save(self) -> None:
         """Write the cache if it gained entries; a failure to write only costs speed next time."""
-        if not self.changed or self.path is None:
-            return
-        self.changed = False
+        with self.lock:
+            if not self.changed or self.path is None:
+                return
+            self.changed = False
+            snapshot = list(self.programs.values())
+            requirements = dict(self.requirements)
         codes, programs, offset = [], [], 0
-        for program in self.programs.values():
+        for program in snapshot:
             codes.append(np.asarray(program.code, dtype=np.uint32))
             programs.append([program.pattern, program.requested_flags, program.flags, offset,
                              offset + len(program.code), program.groups, program.groupindex])
             offset += len(program.code)
         meta = {"format": _FORMAT, "programs": programs,
-                "requirements": {s: [r.ordered, r.selective] for s, r in self.requirements.items()}}
+                "requirements": {s: [r.ordered, r.selective] for s, r in requirements.items()}}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
