@@ -41,7 +41,7 @@ class _Program:
     pattern: str
     requested_flags: int  # as given to compile
     flags: int  # as compiled (the parser adds some)
-    code: list[int]
+    code: np.ndarray  # the compiled program, uint32
     groups: int
     groupindex: dict[str, int]
 
@@ -51,7 +51,10 @@ def cache_path() -> Path | None:
     setting = os.environ.get(ENVIRONMENT_VARIABLE, "")
     if setting.lower() == "off" or _sre is None:
         return None
-    folder = Path(setting) if setting else Path.home() / ".cache" / "contract-audit"
+    try:
+        folder = Path(setting) if setting else Path.home() / ".cache" / "contract-audit"
+    except RuntimeError:  # no home directory to speak of
+        return None
     tag = f"py{sys.version_info.major}{sys.version_info.minor}-sre{_sre.MAGIC}"
     return folder / f"regex-cache-{tag}.npz"
 
@@ -77,8 +80,8 @@ class RegexCache:
             if meta.get("format") != _FORMAT:
                 return cache
             for pattern, requested, flags, start, end, groups, groupindex in meta["programs"]:
-                cache.programs[pattern, requested] = _Program(pattern, requested, flags, code[start:end].tolist(),
-                                                              groups, groupindex)
+                cache.programs[pattern, requested] = _Program(pattern, requested, flags, code[start:end], groups,
+                                                              groupindex)
             for source, (ordered, selective) in meta["requirements"].items():
                 cache.requirements[source] = Requirement(
                     ordered=tuple(tuple(group) for group in ordered), selective=tuple(tuple(group) for group in selective))
@@ -95,7 +98,8 @@ class RegexCache:
         try:
             if program is None:
                 parsed = _parser.parse(pattern, flags)  # a bad pattern raises re.error, as re.compile would
-                program = _Program(pattern, flags, flags | parsed.state.flags, _compiler._code(parsed, flags),
+                program = _Program(pattern, flags, flags | parsed.state.flags,
+                                   np.asarray(_compiler._code(parsed, flags), dtype=np.uint32),
                                    parsed.state.groups - 1, dict(parsed.state.groupdict))
                 self.programs[pattern, flags] = program
                 self.changed = True
@@ -123,12 +127,13 @@ class RegexCache:
             requirements = dict(self.requirements)
         codes, programs, offset = [], [], 0
         for program in snapshot:
-            codes.append(np.asarray(program.code, dtype=np.uint32))
+            codes.append(program.code)
             programs.append([program.pattern, program.requested_flags, program.flags, offset,
                              offset + len(program.code), program.groups, program.groupindex])
             offset += len(program.code)
         meta = {"format": _FORMAT, "programs": programs,
                 "requirements": {s: [r.ordered, r.selective] for s, r in requirements.items()}}
+        temporary = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
@@ -137,12 +142,13 @@ class RegexCache:
                          meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
             os.replace(temporary, self.path)
         except OSError:
-            pass
+            if temporary is not None and os.path.exists(temporary):
+                os.unlink(temporary)
 
 
 def _build(program: _Program) -> re.Pattern:
     indexgroup = [None] * (program.groups + 1)
     for name, index in program.groupindex.items():
         indexgroup[index] = name
-    return _sre.compile(program.pattern, program.flags, program.code, program.groups, program.groupindex,
+    return _sre.compile(program.pattern, program.flags, program.code.tolist(), program.groups, program.groupindex,
                         tuple(indexgroup))
