@@ -17,13 +17,13 @@ import json
 import os
 import re
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import replacing
 from .prefilter import Requirement
 
 try:  # the compiler behind re.compile; the cache is simply not used where these are missing
@@ -133,17 +133,13 @@ class RegexCache:
             offset += len(program.code)
         meta = {"format": _FORMAT, "programs": programs,
                 "requirements": {s: [r.ordered, r.selective] for s, r in requirements.items()}}
-        temporary = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
+            with replacing(self.path, "wb", durable=False) as stream:
                 np.savez(stream, code=np.concatenate(codes) if codes else np.zeros(0, dtype=np.uint32),
                          meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
-            os.replace(temporary, self.path)
         except OSError:
-            if temporary is not None and os.path.exists(temporary):
-                os.unlink(temporary)
+            pass
 
 
 def _build(program: _Program) -> re.Pattern:

@@ -7,44 +7,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..atomic import atomic_write, replacing
 from ..model import FAMILIES
 from .sources import SEPARATOR
 from .store import Store
 
 CSV_NAME, JSONL_NAME, DASHBOARD_NAME, REPORTS_DIR = "results.csv", "results.jsonl", "dashboard.html", "reports"
-_UMASK = os.umask(0o022)  # the only way to read the umask is to set it, so set it back at once
-os.umask(_UMASK)
 CSV_COLUMNS = (["path", "sha256", "status", "error", "format", "pages", "risk", "grade"]
                + [f"risks_{family}" for family in FAMILIES]
                + ["missing", "vendor", "duplicate_of", "near_group"])
-
-
-def _temporary(path: Path) -> tuple[int, str]:
-    """A temporary file beside `path`, with the permissions a plain new file would get (mkstemp gives 0600)."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(temporary, 0o666 & ~_UMASK)
-    return handle, temporary
-
-
-def atomic_write(path: Path, text: str, durable: bool = True) -> None:
-    """Write to a temporary name, then rename: a reader sees the old file or the new one, never half of one."""
-    handle, temporary = _temporary(path)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            if durable:
-                stream.flush()
-                os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def csv_row(row) -> list:
@@ -72,21 +47,13 @@ def render_csv(store: Store) -> str:
 
 def write_jsonl(store: Store, path: Path) -> None:
     """One line per file: its record and, when it was audited, the full report (scan --format json)."""
-    handle, temporary = _temporary(path)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            for row in store.documents():
-                record = {key: row[key] for key in ("path", "sha256", "status", "error", "duplicate_of", "near_group")}
-                head = json.dumps(record, ensure_ascii=False)
-                report = store.report(row["sha256"]) if row["status"] == "ok" else None
-                # The stored report is already JSON: splice it in rather than parse and re-encode it.
-                stream.write(head[:-1] + ', "report": ' + (report or "null") + "}\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as stream:
+        for row in store.documents():
+            record = {key: row[key] for key in ("path", "sha256", "status", "error", "duplicate_of", "near_group")}
+            head = json.dumps(record, ensure_ascii=False)
+            report = store.report(row["sha256"]) if row["status"] == "ok" else None
+            # The stored report is already JSON: splice it in rather than parse and re-encode it.
+            stream.write(head[:-1] + ', "report": ' + (report or "null") + "}\n")
 
 
 @dataclass
