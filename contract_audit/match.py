@@ -81,7 +81,6 @@ class CompiledRules:
         self.tokens = Matcher(self.nlp.vocab)
         self.rules_by_anchor: dict[int, list[int]] = {}
         self._regex_cache: dict[str, re.Pattern] = {}
-        self._requirements: dict[str, Requirement] = {}
         self._macro_words = macro_words()
         self._stored = RegexCache.load()  # compiled regexes kept from earlier runs (regex_cache.py)
         anchor_texts: dict[str, int] = {}
@@ -109,11 +108,10 @@ class CompiledRules:
         return compiled
 
     def _required_words(self, source: str) -> Requirement:
-        requirement = self._requirements.get(source)
-        if requirement is None:
-            requirement = self._requirements[source] = self._stored.requirement(
-                source, lambda s: required_words(s, self._macro_words))
-        return requirement
+        return self._stored.requirement(source, self._compute_required_words)
+
+    def _compute_required_words(self, source: str) -> Requirement:
+        return required_words(source, self._macro_words)
 
     def match(self, clauses: list[Clause], parties: Parties = Parties()) -> list[Evidence]:
         repairs = self._fuzzy_repairs(clauses)
