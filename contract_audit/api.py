@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import score
-from .clauses import Parties, find_parties, split_clauses
+from .clauses import Parties, find_parties, parties_in_text, split_clauses
 from .ingest import read_bytes, read_document
 from .match import CompiledRules, lead_ins
 from .model import Clause, Document, Finding, Report
@@ -56,8 +56,9 @@ class Auditor:
             families=score.family_summary(findings, protected), risk_score=risk, grade=grade,
         )
 
-    def _assess(self, clauses: list[Clause], parties: Parties = Parties()):
-        evidence = self.compiled.match(clauses, parties)
+    def _assess(self, clauses: list[Clause], parties: Parties = Parties(), evidence: list | None = None):
+        if evidence is None:
+            evidence = self.compiled.match(clauses, parties)
         probabilities = None
         if self.model is not None:
             # Only operative clauses are shown to the classifier (see score.classifiable).
@@ -70,7 +71,12 @@ class Auditor:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""
         ids = ids or [str(i) for i in range(len(texts))]
         clauses = [Clause(id=f"c{i}", number="", heading="", text=" ".join(t.split()), page=1) for i, t in enumerate(texts)]
-        findings, protected = self._assess(clauses)
+        # A free-standing clause may name its parties itself ("Party B (the Supplier) shall ...").
+        by_parties: dict[Parties, list[Clause]] = {}
+        for clause in clauses:
+            by_parties.setdefault(parties_in_text(clause.text), []).append(clause)
+        evidence = [item for parties, group in by_parties.items() for item in self.compiled.match(group, parties)]
+        findings, protected = self._assess(clauses, evidence=evidence)
         by_clause: dict[str, list[Finding]] = {clause.id: [] for clause in clauses}
         for finding in findings:
             by_clause[finding.clause.id].append(finding)

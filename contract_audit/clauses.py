@@ -32,6 +32,11 @@ BUYER_ROLE_WORDS = (
 _DEFINED_TERM = re.compile(
     r"\(\s*(?:hereinafter\s+)?(?:(?:referred\s+to|called)\s+)?(?:as\s+)?(?:the\s+)?[\"“”']{1}(?P<term>[A-Z][\w&\- ]{1,40}?)[\"“”']{1}\s*\)"
 )
+# "Party B (the Supplier)", "the Second Party (the "Contractor")": contracts that keep using the name.
+_NAME_WITH_ROLE = re.compile(
+    r"(?P<name>\bParty\s+[A-Z]\b|\b(?:First|Second|Third)\s+Party\b)\s*\(\s*(?:hereinafter\s+)?(?:the\s+)?[\"“]?"
+    r"(?P<role>[A-Za-z][A-Za-z ]{2,40}?)[\"”]?\s*\)"
+)
 _ROLE_HINT = re.compile(r"\bas\s+(?:the\s+)?(?P<role>\w+(?:\s\w+)?)\s*$", re.IGNORECASE)
 
 
@@ -351,10 +356,21 @@ def _qualified_number(marker: _Marker, parent: Clause | None, container: str) ->
 
 def find_parties(document: Document) -> Parties:
     """Collect defined terms and sort the party names into the supplier side and the buyer side."""
+    return parties_in_text(document.text[:20000])
+
+
+def parties_in_text(head: str) -> Parties:
+    """The parties a text names: defined terms introduced after a role ('as the Supplier'), and names
+    followed by their role in brackets ('Party B (the Supplier)', 'the Second Party (the Contractor)')."""
     vendor: list[str] = []
     buyer: list[str] = []
     terms: list[str] = []
-    head = document.text[:20000]
+    for match in _NAME_WITH_ROLE.finditer(head):
+        role = _role_of(match.group("role"))
+        if role == "vendor":
+            vendor.append(match.group("name"))
+        elif role == "buyer":
+            buyer.append(match.group("name"))
     for match in _DEFINED_TERM.finditer(head):
         term = match.group("term").strip()
         terms.append(term)
@@ -371,9 +387,11 @@ def find_parties(document: Document) -> Parties:
 
 def _role_from_context(before: str) -> str | None:
     hint = _ROLE_HINT.search(before.rstrip(" ,"))
-    if not hint:
-        return None
-    words = hint.group("role").lower()
+    return _role_of(hint.group("role")) if hint else None
+
+
+def _role_of(words: str) -> str | None:
+    words = words.lower()
     if any(word in words for word in VENDOR_ROLE_WORDS):
         return "vendor"
     if any(word in words for word in BUYER_ROLE_WORDS):

@@ -84,3 +84,12 @@ def test_defined_terms_are_found_in_singular_and_plural_use():
     assert definitions_used("The Optional Modules shall be active.", terms) == [definition]
     assert definitions_used(definition.text, terms) == []
     assert definitions_used("The optional extras are listed in Annex 3.", terms) == []
+
+
+def test_parties_named_with_their_role_in_brackets():
+    from contract_audit.clauses import parties_in_text
+
+    parties = parties_in_text('This Contract is made between the Municipality, Party A (the "Employer"), and '
+                              "Huaxin Digital Co., Ltd., Party B (the Contractor). The Second Party (the Supplier) ...")
+    assert parties.vendor == ("Party B", "Second Party") and parties.buyer == ("Party A",)
+    assert parties_in_text("Party B (as set out in Annex 2) shall attend.") == parties_in_text("")

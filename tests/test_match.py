@@ -104,3 +104,9 @@ def test_a_term_the_whole_contract_uses_lends_no_subject(auditor):
     clauses += [Clause(id="opt", number="9.1", heading="", page=1,
                        text="The Customer may opt out of the marketing newsletters about the Services at any time.")]
     assert not [e for e in auditor.compiled.match(clauses) if e.family == "surveillance"]
+
+
+def test_a_free_standing_clause_names_its_own_parties(auditor):
+    text = "The data encryption keys shall be generated and kept by Party B (the Supplier), which shall decrypt them on request."
+    assert "key-custody" in auditor.classify([text])[0].families
+    assert "key-custody" not in auditor.classify([text.replace("(the Supplier)", "(the City)")])[0].families
