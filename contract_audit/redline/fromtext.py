@@ -5,7 +5,6 @@ references in the redline are those of the audit. The text flows freely: its pag
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from pathlib import PurePath
@@ -13,24 +12,18 @@ from pathlib import PurePath
 from ..model import Clause, Document, Report
 
 _INDENT_CM = 0.9
-_FIXED_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 _SENTENCE_BREAK = re.compile(r"[.:;]\s*$")
 
 
 def build_docx(report: Report) -> bytes:
-    import docx
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
-    document = docx.Document()
-    _fix_properties(document, report.document)
+    from .ooxml import new_a4_document
+
+    # Times New Roman: LibreOffice shows the metric-compatible Liberation Serif
+    document = new_a4_document(PurePath(report.document.path).name, landscape=False, side_margin_cm=2.5,
+                               top_margin_cm=2.2, font="Times New Roman", size_pt=10.5, space_after_pt=5)
     section = document.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin = section.bottom_margin = Cm(2.2)
-    normal = document.styles["Normal"]
-    normal.font.name = "Times New Roman"  # LibreOffice shows the metric-compatible Liberation Serif
-    normal.font.size = Pt(10.5)
-    normal.paragraph_format.space_after = Pt(5)
     section.header.paragraphs[0].text = f"{PurePath(report.document.path).name} (text extracted by contract-audit)"
     covered = 0
     for clause in report.clauses:
@@ -90,11 +83,3 @@ def _blocks(raw: str) -> list[str]:
     if current:
         blocks.append(" ".join(current))
     return blocks
-
-
-def _fix_properties(document, source: Document) -> None:
-    properties = document.core_properties
-    properties.title = PurePath(source.path).name
-    properties.author = properties.last_modified_by = "contract-audit"
-    properties.created = properties.modified = _FIXED_DATE
-    properties.revision = 1

@@ -7,6 +7,7 @@ to accept or reject.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
@@ -269,3 +270,34 @@ def fix_zip_dates(data: bytes, date_time=(2025, 1, 1, 0, 0, 0)) -> bytes:
             entry.external_attr = 0o644 << 16
             target.writestr(entry, source.read(info.filename))
     return out.getvalue()
+
+
+FIXED_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def new_a4_document(title: str, landscape: bool, side_margin_cm: float, top_margin_cm: float, font: str,
+                    size_pt: float, space_after_pt: float):
+    """A blank python-docx Document on A4 with fixed metadata (same input, same bytes) and a Normal style."""
+    import docx
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    document = docx.Document()
+    properties = document.core_properties
+    properties.title = title
+    properties.author = properties.last_modified_by = "contract-audit"
+    properties.created = properties.modified = FIXED_DATE
+    properties.revision = 1
+    section = document.sections[0]
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    else:
+        section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.left_margin = section.right_margin = Cm(side_margin_cm)
+    section.top_margin = section.bottom_margin = Cm(top_margin_cm)
+    normal = document.styles["Normal"]
+    normal.font.name = font
+    normal.font.size = Pt(size_pt)
+    normal.paragraph_format.space_after = Pt(space_after_pt)
+    return document

@@ -1,7 +1,6 @@
 """Writers for the negotiation checklist: Markdown, printable HTML (landscape A4) and a Word table."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import PurePath
 
@@ -10,7 +9,6 @@ from ..model import Report
 COLUMNS = ("#", "Severity", "Clause (page)", "Risky text", "Risk", "Ask for", "Fallback", "Status", "Owner")
 # Column widths in centimetres on landscape A4 with 1.2 cm margins (27.3 cm of text width).
 _DOCX_WIDTHS = (0.6, 2.0, 1.5, 3.0, 4.6, 8.8, 4.0, 1.3, 1.5)
-_FIXED_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 BOX = "☐"
 
 
@@ -52,32 +50,18 @@ def render_html(report: Report, rows) -> str:
 
 
 def render_docx(report: Report, rows) -> bytes:
-    import docx
-    from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
-    from ..redline.ooxml import fix_zip_dates
+    from ..redline.ooxml import fix_zip_dates, new_a4_document
 
-    document = docx.Document()
-    properties = document.core_properties
-    properties.title = f"Negotiation checklist: {PurePath(report.document.path).name}"
-    properties.author = properties.last_modified_by = "contract-audit"
-    properties.created = properties.modified = _FIXED_DATE
-    properties.revision = 1
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    section.left_margin = section.right_margin = Cm(1.2)
-    section.top_margin = section.bottom_margin = Cm(1.2)
-    normal = document.styles["Normal"]
-    normal.font.name = "Arial"  # LibreOffice shows the metric-compatible Liberation Sans
-    normal.font.size = Pt(7)
-    normal.paragraph_format.space_after = Pt(0)
+    # Arial: LibreOffice shows the metric-compatible Liberation Sans
+    document = new_a4_document(f"Negotiation checklist: {PurePath(report.document.path).name}", landscape=True,
+                               side_margin_cm=1.2, top_margin_cm=1.2, font="Arial", size_pt=7, space_after_pt=0)
     heading = document.add_paragraph()
-    run = heading.add_run(properties.title)
+    run = heading.add_run(document.core_properties.title)
     run.bold, run.font.size = True, Pt(13)
     document.add_paragraph(_summary(report, rows)).paragraph_format.space_after = Pt(6)
 
