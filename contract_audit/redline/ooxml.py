@@ -259,7 +259,10 @@ def _drop_paragraph_mark(paragraph) -> None:
     paragraph.getparent().remove(paragraph)
 
 
-def fix_zip_dates(data: bytes, date_time=(2025, 1, 1, 0, 0, 0)) -> bytes:
+FIXED_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)  # the date every generated document carries
+
+
+def fix_zip_dates(data: bytes, date_time=FIXED_DATE.timetuple()[:6]) -> bytes:
     """Rewrite the ZIP container with one fixed timestamp so the same input gives the same bytes."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
@@ -271,8 +274,6 @@ def fix_zip_dates(data: bytes, date_time=(2025, 1, 1, 0, 0, 0)) -> bytes:
             target.writestr(entry, source.read(info.filename))
     return out.getvalue()
 
-
-FIXED_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def new_a4_document(title: str, landscape: bool, side_margin_cm: float, top_margin_cm: float, font: str,
