@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import score
 from .clauses import Parties, find_parties, parties_in_text, split_clauses
+from .fusion import family_vocabulary
 from .ingest import read_bytes, read_document
 from .match import CompiledRules, lead_ins
 from .model import Clause, Document, Finding, Report
@@ -38,6 +39,7 @@ class Auditor:
                                            trust_shipped=True)
         self.compiled = CompiledRules(self.ruleset)
         self.model = _load_model(model)
+        self.vocabulary = family_vocabulary(self.ruleset)  # for the classifier's topic check, built once
 
     def audit(self, path: str | Path) -> Report:
         return self.audit_document(read_document(path))
@@ -65,7 +67,7 @@ class Auditor:
             texts = [lead_in + clause.text for lead_in, clause in zip(lead_ins(clauses), clauses)]
             judged = [i for i, clause in enumerate(clauses) if score.classifiable(clause.text, texts[i])]
             probabilities = dict(zip(judged, self.model.predict_proba([texts[i] for i in judged])))
-        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy)
+        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy, self.vocabulary)
 
     def classify(self, texts: list[str], ids: list[str] | None = None) -> list[ClauseResult]:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""

@@ -112,7 +112,7 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     `rule_auditor` is an Auditor without a model; `probabilities` (n, labels) and `thresholds` (a dict of
     family thresholds, or one such dict per clause for cross-validation) come from the classifier.
     """
-    from .fusion import drop_where_protected, family_vocabulary, fuse_risks, keep_on_topic
+    from .fusion import drop_where_protected, fuse_risks, keep_on_topic
     from .score import classifiable
 
     texts = [g.text for g in gold]
@@ -125,7 +125,7 @@ def compare_systems(gold: list[LabelledClause], rule_auditor, probabilities=None
     # The classifier judges only the clauses it would judge in a scan (see score.classifiable).
     rows = [row if classifiable(" ".join(t.split()), t) else None for row, t in zip(probabilities, texts)]
     classifier_sets = [set(fuse_risks({}, row, limits)) for row, limits in zip(rows, per_clause)]
-    vocabulary = family_vocabulary(rule_auditor.ruleset)
+    vocabulary = rule_auditor.vocabulary
     fused_sets = []
     for result, row, limits, text in zip(rule_results, rows, per_clause, texts):
         rule_scores = {f.family: f.confidence for f in result.findings}

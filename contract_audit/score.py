@@ -31,7 +31,7 @@ SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
 def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict | None, model, ruleset: RuleSet,
-           policy: Policy | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
+           policy: Policy | None = None, vocabulary: dict | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
     """Risk findings (one per clause and family, rules and classifier fused) and, per clause id, the families
     whose protection that clause provides. `probabilities` maps a clause's index to its classifier row, for
     the clauses the classifier may judge (`classifiable`). Protection rests on the rules alone: a "missing protection"
@@ -40,7 +40,8 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
     from .fusion import drop_where_protected, family_vocabulary, fuse_risks, keep_on_topic, risk_thresholds
 
     thresholds = risk_thresholds(model, policy) if model is not None else None
-    vocabulary = family_vocabulary(ruleset) if probabilities else {}
+    if vocabulary is None:  # the families' topic vocabulary (fusion.family_vocabulary); callers may pass it in
+        vocabulary = family_vocabulary(ruleset) if probabilities else {}
     definitions = defined_terms(clauses) if probabilities else {}
     by_number = numbered(clauses) if probabilities else {}
     by_clause: dict[str, dict[str, list[Evidence]]] = {}
