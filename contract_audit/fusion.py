@@ -4,7 +4,8 @@
 - rule alone: source "pattern", the rule's confidence;
 - classifier alone (probability at or above the family threshold, above the clause's probability of
   protecting the same family, no rule reads the clause as protecting that family, and the clause mentions
-  the family's subject: one of its topic words or of its rules' anchor phrases): source "classifier", its probability, explained by the terms that contributed most.
+  the family's subject: one of its topic words or of its rules' anchor phrases): source "classifier", its
+  probability, explained by the terms that contributed most.
 Family thresholds come from the model card (chosen on cross-validation) and can be overridden per family
 with `thresholds:` in a policy file.
 """
