@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .clauses import Parties, defined_terms, numbered, pointed_at
 from .errors import RuleError
 from .model import Clause, Evidence
+from .nlp import blank_english
 from .prefilter import Requirement, admits, required_words
 from .regex_cache import RegexCache
 from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, expand_macros, macro_words,
@@ -71,12 +72,9 @@ class CompiledRules:
     """A RuleSet turned into matchers once; `match` then runs all rules over many clauses."""
 
     def __init__(self, ruleset: RuleSet) -> None:
-        import spacy
-        from spacy.matcher import Matcher, PhraseMatcher
-
         self.ruleset = ruleset
         self.rules: list[Rule] = ruleset.active()
-        self.nlp = spacy.blank("en")
+        self.nlp, Matcher, PhraseMatcher = blank_english()
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.tokens = Matcher(self.nlp.vocab)
         self.rules_by_anchor: dict[int, list[int]] = {}
