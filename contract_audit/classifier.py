@@ -48,7 +48,7 @@ class ClauseModel:
         index = self.index
         columns, lengths = [], []
         for text in texts:
-            known = [index[term] for term in analyze(text) if term in index]
+            known = [column for column in map(index.get, analyze(text)) if column is not None]
             columns.extend(known)
             lengths.append(len(known))
         if not columns:

@@ -16,21 +16,24 @@ _SCOPE_END = frozenset({".", ";", ":", ",", "(", ")", "but", "except", "unless",
 _NEGATION_WINDOW = 4
 _VENDOR = frozenset(w for w in VENDOR_ROLE_WORDS if " " not in w) | {"we", "our", "us"}
 _BUYER = frozenset(w for w in BUYER_ROLE_WORDS if " " not in w) | {"you", "your"}
+_ROLE = {word: "_vendor_" for word in _VENDOR} | {word: "_buyer_" for word in _BUYER}
 _PARTY_TOKENS = frozenset({"_vendor_", "_buyer_"})
 
 
 def tokens(text: str) -> list[str]:
+    lowered = text.lower().replace("’", "'")
+    words = _TOKEN.findall(lowered)
+    if "'" in lowered:
+        words = [word[:-2] if word.endswith("'s") else word for word in words]
+    if _NEGATORS.isdisjoint(words):  # the common case, without the scope bookkeeping below
+        return [_ROLE.get(word, word) for word in words if word not in _SCOPE_END]
     out: list[str] = []
     negation_left = 0
-    for raw in _TOKEN.findall(text.lower().replace("’", "'")):
-        token = raw[:-2] if raw.endswith("'s") else raw
-        if token in _SCOPE_END:
+    for word in words:
+        if word in _SCOPE_END:
             negation_left = 0
             continue
-        if token in _VENDOR:
-            token = "_vendor_"
-        elif token in _BUYER:
-            token = "_buyer_"
+        token = _ROLE.get(word, word)
         if token in _NEGATORS:
             negation_left = _NEGATION_WINDOW
             out.append(token)

@@ -79,6 +79,7 @@ class CompiledRules:
         self.tokens = Matcher(self.nlp.vocab)
         self.rules_by_anchor: dict[int, list[int]] = {}
         self._regex_cache: dict[str, re.Pattern] = {}
+        self._plans: dict[int, tuple[list, list]] = {}
         self._macro_words = macro_words()
         self._stored = RegexCache.load()  # compiled regexes kept from earlier runs (regex_cache.py)
         anchor_texts: dict[str, int] = {}
@@ -189,24 +190,32 @@ class CompiledRules:
                 candidates.setdefault(_sentence_index(sentences, doc[start].idx), set()).add(rule_index)
         return candidates
 
+    def _plan(self, rule_index: int) -> tuple[list, list]:
+        """A rule's patterns, best score first (the first that matches is the one reported), and its `unless`
+        patterns, each with the words a sentence needs before the regex is worth searching."""
+        plan = self._plans.get(rule_index)
+        if plan is None:
+            rule = self.rules[rule_index]
+            ranked = sorted(rule.patterns, key=lambda pattern: -pattern.score)  # stable: ties keep file order
+            plan = self._plans[rule_index] = (
+                [(pattern, self._required_words(pattern.regex)) for pattern in ranked],
+                [(source, self._required_words(source)) for source in rule.unless],
+            )
+        return plan
+
     def _match_sentence(self, rule_index: int, text: str, offset: int, heading_and_text: str):
+        patterns, unless = self._plan(rule_index)
         rule = self.rules[rule_index]
         folded = text.casefold()
-        best = None
-        for pattern in rule.patterns:
-            if best is not None and pattern.score <= best[0].score:
-                continue
-            if not admits(self._required_words(pattern.regex), folded):
-                continue
-            found = self._regex(pattern.regex, rule).search(text)
-            if found:
-                best = (pattern, found)
-        if best is None or any(
-            admits(self._required_words(u), folded) and self._regex(u, rule).search(text)
-            for u in rule.unless
-        ):
+        for pattern, requirement in patterns:
+            if admits(requirement, folded):
+                found = self._regex(pattern.regex, rule).search(text)
+                if found:
+                    break
+        else:
             return None
-        pattern, found = best
+        if any(admits(requirement, folded) and self._regex(source, rule).search(text) for source, requirement in unless):
+            return None
         context = tuple(word for word in rule.context if word in heading_and_text)
         score = round(min(0.99, pattern.score + min(_MAX_CONTEXT_BOOST, _CONTEXT_BOOST * len(context))), 3)
         return pattern, offset + found.start(), offset + found.end(), score, context
