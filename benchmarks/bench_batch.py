@@ -148,10 +148,12 @@ def ingest_extract(items) -> int:
 def audit_in_process(items) -> int:
     """The whole audit with one Auditor in this process, no batch machinery: the ceiling for --jobs 1."""
     from contract_audit import Auditor
+    from contract_audit.api import freeze_loaded_objects
     from contract_audit.batch.sources import Reader
     from contract_audit.errors import AuditError
 
     auditor, reader = Auditor(), Reader()
+    freeze_loaded_objects()  # as the batch workers do
     start = time.perf_counter()
     for item in items:
         try:

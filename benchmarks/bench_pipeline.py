@@ -58,9 +58,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from contract_audit import Auditor
+    from contract_audit.api import freeze_loaded_objects
     from contract_audit.ingest import read_document
 
     auditor = Auditor()
+    freeze_loaded_objects()  # as the command line and the batch workers do
     with tempfile.TemporaryDirectory() as tmp:
         pdf, docx_path = generate(Path(tmp), pages=args.pages)
         print(f"{'format':6} {'pages':>5} {'clauses':>7} {'raw extract':>12} {'audit':>9} {'ratio':>6} "

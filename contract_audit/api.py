@@ -1,6 +1,7 @@
 """The library API that the CLI and the web page both call."""
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,16 @@ from .ingest import read_bytes, read_document
 from .match import CompiledRules, lead_ins
 from .model import Clause, Document, Finding, Report
 from .rules import Policy, RuleSet, load_policy, load_rules
+
+
+def freeze_loaded_objects() -> None:
+    """Leave everything alive now (the loaded rules, matchers and model) out of later garbage collections.
+
+    Otherwise the collector walks those hundreds of thousands of long-lived objects again during every audit,
+    which costs about a fifth of its time. This affects the whole process, so programs call it once their
+    Auditor is built (the command line, batch workers); library code does not.
+    """
+    gc.freeze()
 
 
 @dataclass

@@ -41,9 +41,11 @@ def main() -> None:
 
 
 def _auditor(rules_dirs, policy):
-    from .api import Auditor
+    from .api import Auditor, freeze_loaded_objects
 
-    return Auditor(rules_dirs=rules_dirs, policy=policy)
+    auditor = Auditor(rules_dirs=rules_dirs, policy=policy)
+    freeze_loaded_objects()
+    return auditor
 
 
 def _write(text: str, output: str | None) -> None:

@@ -20,7 +20,7 @@ from .nlp import blank_english
 from .prefilter import Requirement, admits, required_words
 from .regex_cache import RegexCache
 from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, expand_macros, macro_words,
-                    party_name_pattern)
+                    own_party_names, party_name_pattern)
 
 # A sentence ends at . ; or : followed by a capital, a bracketed sub-item or a quote.
 _SENTENCE_END = re.compile(r"(?:\.(?=\s+[A-Z(\"“‘])|;(?=\s+[A-Z]))")
@@ -116,7 +116,7 @@ class CompiledRules:
         repairs = self._fuzzy_repairs(clauses)
         prefixes = lead_ins(clauses)
         texts = [self._repair(prefix + clause.text, repairs) for prefix, clause in zip(prefixes, clauses)]
-        vendor_names, buyer_names = party_name_pattern(parties.vendor), party_name_pattern(parties.buyer)
+        party_mask = _PartyMask.of(parties)
         all_sentences = [split_sentences(text) for text in texts]
         all_candidates = [self._candidates(doc, sentences) for doc, sentences
                           in zip(self.nlp.tokenizer.pipe(texts, batch_size=256), all_sentences)]
@@ -128,7 +128,7 @@ class CompiledRules:
                 continue
             for sentence_index, rules in extra.items():
                 candidates.setdefault(sentence_index, set()).update(rules)
-            search_text = _mask_party_names(text, vendor_names, buyer_names)
+            search_text = party_mask.apply(text)
             heading_and_text = f"{clause.heading} {text}".lower()
             repaired = text != lead_in + clause.text
             for sentence_index, rule_indexes in sorted(candidates.items()):
@@ -246,13 +246,29 @@ class CompiledRules:
         return _WORD.sub(lambda m: repairs.get(m.group(0).lower(), m.group(0)), text)
 
 
-def _mask_party_names(text: str, vendor_names: re.Pattern | None, buyer_names: re.Pattern | None) -> str:
-    """The text with the contract's own party names replaced by same-length placeholders (see rules.py)."""
-    if vendor_names is not None:
-        text = vendor_names.sub(lambda m: VENDOR_PLACEHOLDER * len(m.group()), text)
-    if buyer_names is not None:
-        text = buyer_names.sub(lambda m: BUYER_PLACEHOLDER * len(m.group()), text)
-    return text
+@dataclass(frozen=True)
+class _PartyMask:
+    """Replaces the contract's own party names with same-length placeholders (see rules.py)."""
+
+    vendor: re.Pattern | None
+    buyer: re.Pattern | None
+    folded_names: tuple[str, ...]  # to skip, cheaply, the many clauses that name neither party
+
+    @classmethod
+    def of(cls, parties: Parties) -> _PartyMask:
+        names = own_party_names(parties.vendor) + own_party_names(parties.buyer)
+        return cls(party_name_pattern(parties.vendor), party_name_pattern(parties.buyer),
+                   tuple(name.casefold() for name in names))
+
+    def apply(self, text: str) -> str:
+        folded = text.casefold()
+        if not any(name in folded for name in self.folded_names):
+            return text
+        if self.vendor is not None:
+            text = self.vendor.sub(lambda m: VENDOR_PLACEHOLDER * len(m.group()), text)
+        if self.buyer is not None:
+            text = self.buyer.sub(lambda m: BUYER_PLACEHOLDER * len(m.group()), text)
+        return text
 
 
 def _looks_like_misspelling(word: str, target: str) -> bool:

@@ -142,10 +142,15 @@ def macro_words() -> dict[str, frozenset[str]]:
             "buyer": longest_words(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)}
 
 
+def own_party_names(names) -> list[str]:
+    """A contract's own names for a party ('NovaStack'), without the role words every contract uses."""
+    role_words = {word.lower() for word in (*VENDOR_ROLE_WORDS, *BUYER_ROLE_WORDS)}
+    return [name for name in names if name.strip() and name.lower() not in role_words]
+
+
 def party_name_pattern(names) -> re.Pattern | None:
     """Whole-word, case-insensitive matches of a contract's own party names (role words excluded)."""
-    role_words = {word.lower() for word in (*VENDOR_ROLE_WORDS, *BUYER_ROLE_WORDS)}
-    own = [name for name in names if name.strip() and name.lower() not in role_words]
+    own = own_party_names(names)
     if not own:
         return None
     return re.compile(rf"(?<!\w)(?:{_alternation(own)})(?!\w)", re.IGNORECASE)

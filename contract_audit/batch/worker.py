@@ -136,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     conn = Connection(int(argv[0]))
     config: WorkerConfig = conn.recv()
     try:
-        from ..api import Auditor
+        from ..api import Auditor, freeze_loaded_objects
 
         auditor = Auditor(rules_dirs=config.rules_dirs, policy=config.policy)
     except AuditError as exc:
         conn.send(("fatal", str(exc)))
         return 1
+    freeze_loaded_objects()
     _limit_memory(config.memory_mb)
     reader = Reader(config.limits)
     conn.send(("ready", os.getpid()))
