@@ -42,13 +42,16 @@ def raw_docx(path: Path) -> int:
     return sum(len(p.text) for p in docx.Document(str(path)).paragraphs)
 
 
-def median_time(function, repeat: int) -> float:
-    times = []
+def median_times(functions, repeat: int) -> list[float]:
+    """The median time of each function, measured in interleaved rounds so that the machine's speed drifting
+    during the run affects them all alike."""
+    times = [[] for _ in functions]
     for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for function, samples in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            samples.append(time.perf_counter() - start)
+    return [statistics.median(samples) for samples in times]
 
 
 def main() -> None:
@@ -69,13 +72,12 @@ def main() -> None:
               f"{'analysis':>9} {'ratio':>6} {'CLI wall':>9}")
         for path, raw in ((pdf, raw_pdf), (docx_path, raw_docx)):
             raw(path), auditor.audit(path)  # warm caches
-            raw_seconds = median_time(lambda: raw(path), args.repeat)
-            audit_seconds = median_time(lambda: auditor.audit(path), args.repeat)
-            ingest_seconds = median_time(lambda: read_document(path), args.repeat)
+            raw_seconds, audit_seconds, ingest_seconds = median_times(
+                [lambda: raw(path), lambda: auditor.audit(path), lambda: read_document(path)], args.repeat)
             analysis_seconds = max(0.0, audit_seconds - ingest_seconds)
             report = auditor.audit(path)
             command = [sys.executable, "-m", "contract_audit.cli", "scan", str(path), "--format", "json", "-o", str(Path(tmp) / "r.json")]
-            cli_seconds = median_time(lambda: subprocess.run(command, check=True), max(3, args.repeat // 2))
+            [cli_seconds] = median_times([lambda: subprocess.run(command, check=True)], max(3, args.repeat // 2))
             print(f"{report.document.format:6} {report.document.pages:>5} {len(report.clauses):>7} {raw_seconds:>11.3f}s "
                   f"{audit_seconds:>8.3f}s {audit_seconds / raw_seconds:>5.1f}x {analysis_seconds:>8.3f}s "
                   f"{analysis_seconds / raw_seconds:>5.1f}x {cli_seconds:>8.2f}s")
