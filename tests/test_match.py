@@ -110,3 +110,20 @@ def test_a_free_standing_clause_names_its_own_parties(auditor):
     text = "The data encryption keys shall be generated and kept by Party B (the Supplier), which shall decrypt them on request."
     assert "key-custody" in auditor.classify([text])[0].families
     assert "key-custody" not in auditor.classify([text.replace("(the Supplier)", "(the City)")])[0].families
+
+
+@pytest.mark.parametrize("name, text", [
+    ("NovaStack", "NOVASTACK may access the platform."),
+    ("Akıllı Şehir", "AKILLI ŞEHİR may access the platform."),  # dotless small i against capital I
+    ("Şehir Teknoloji", "ŞEHİR TEKNOLOJİ may access the platform."),  # dotted capital I against small i
+    ("Straße Systems", "The City and Straße Systems may access the platform."),
+    ("Kelvin Data", "\u212aELVIN DATA may access the platform."),  # Kelvin sign
+])
+def test_party_names_are_masked_wherever_the_case_insensitive_regex_finds_them(name, text):
+    from contract_audit.match import _PartyMask
+    from contract_audit.rules import party_name_pattern
+
+    mask = _PartyMask.of(Parties(vendor=(name,), buyer=()))
+    assert party_name_pattern((name,)).search(text)
+    assert mask.apply(text) != text
+    assert mask.apply("The platform is hosted in the city.") == "The platform is hosted in the city."
