@@ -1,7 +1,7 @@
 """spaCy, loaded for what the matcher needs: a blank English tokenizer, Matcher and PhraseMatcher.
 
 `import spacy` also imports spaCy's own command line (`spacy.cli`), which brings model downloads, HTTP
-clients and project tooling: about a quarter of a second on every start-up, for code contract-audit never
+clients and project tooling: about 0.3 s on every start-up, for code contract-audit never
 runs and that has no business in an offline tool. While spaCy is first imported, `spacy.cli` and
 `spacy.cli.info` are stood in for by empty modules; they are removed again afterwards, so an explicit
 `import spacy.cli` later still loads the real one, and `spacy.info` loads it on first call. A spaCy whose
