@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .clauses import Parties, defined_terms, numbered, pointed_at
+from .clauses import Parties, defined_terms, fold_case, numbered, pointed_at
 from .errors import RuleError
 from .model import Clause, Evidence
 from .nlp import blank_english
@@ -258,10 +258,10 @@ class _PartyMask:
     def of(cls, parties: Parties) -> _PartyMask:
         names = own_party_names(parties.vendor) + own_party_names(parties.buyer)
         return cls(party_name_pattern(parties.vendor), party_name_pattern(parties.buyer),
-                   tuple(_fold(name) for name in names))
+                   tuple(fold_case(name) for name in names))
 
     def apply(self, text: str) -> str:
-        folded = _fold(text)
+        folded = fold_case(text)
         if not any(name in folded for name in self.folded_names):
             return text
         if self.vendor is not None:
@@ -269,12 +269,6 @@ class _PartyMask:
         if self.buyer is not None:
             text = self.buyer.sub(lambda m: BUYER_PLACEHOLDER * len(m.group()), text)
         return text
-
-
-def _fold(text: str) -> str:
-    """Case-folded so that whatever a case-insensitive regex matches folds to the same string: casefold,
-    plus the two equivalences `re` adds to it (dotted capital and dotless small i, as in Turkish names)."""
-    return text.casefold().replace("\u0307", "").replace("ı", "i")
 
 
 def _looks_like_misspelling(word: str, target: str) -> bool:

@@ -93,3 +93,14 @@ def test_parties_named_with_their_role_in_brackets():
                               "Huaxin Digital Co., Ltd., Party B (the Contractor). The Second Party (the Supplier) ...")
     assert parties.vendor == ("Party B", "Second Party") and parties.buyer == ("Party A",)
     assert parties_in_text("Party B (as set out in Annex 2) shall attend.") == parties_in_text("")
+
+
+def test_references_are_found_in_any_case_the_regex_accepts():
+    from contract_audit.clauses import numbered, referenced_clauses
+    from contract_audit.model import Clause
+
+    by_number = numbered([Clause(id="c1", number="2.3", heading="", text="Analytics modules.", page=1)])
+    for text in ("as set out in Article 2.3", "as set out in ARTICLE 2.3", "as set out in ARTİCLE 2.3",
+                 "as set out in ſection 2.3"):
+        assert [clause.id for clause in referenced_clauses(text, by_number)] == ["c1"], text
+    assert referenced_clauses("as set out in the annex", by_number) == []
