@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from .model import Clause, Document
+from .prefilter import fold_case
 
 _ROMAN = r"[ivxlcdm]+"
 _KEYWORD_MARKER = re.compile(
@@ -447,13 +448,6 @@ def referenced_clauses(text: str, by_number: dict[str, Clause]) -> list[Clause]:
         if clause is not None and clause not in found:
             found.append(clause)
     return found
-
-
-def fold_case(text: str) -> str:
-    """Case-folded so that whatever a case-insensitive regex matches folds to the same string: casefold,
-    plus the two equivalences `re` adds to it (dotted capital and dotless small i, as in Turkish text). A
-    literal looked for in the folded text is then a sound quick check before such a regex."""
-    return text.casefold().replace("\u0307", "").replace("ı", "i")
 
 
 def numbered(clauses: list[Clause]) -> dict[str, Clause]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .clauses import Parties, defined_terms, fold_case, numbered, pointed_at
+from .clauses import Parties, defined_terms, numbered, pointed_at
 from .errors import RuleError
 from .model import Clause, Evidence
 from .nlp import blank_english
-from .prefilter import Requirement, admits, required_words
+from .prefilter import Requirement, admits, fold_case, required_words
 from .regex_cache import RegexCache
 from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, expand_macros, macro_words,
                     own_party_names, party_name_pattern)
@@ -206,7 +206,7 @@ class CompiledRules:
     def _match_sentence(self, rule_index: int, text: str, offset: int, heading_and_text: str):
         patterns, unless = self._plan(rule_index)
         rule = self.rules[rule_index]
-        folded = text.casefold()
+        folded = fold_case(text)
         for pattern, requirement in patterns:
             if admits(requirement, folded):
                 found = self._regex(pattern.regex, rule).search(text)

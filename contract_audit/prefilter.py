@@ -7,8 +7,8 @@ lookarounds, macros, optional parts) it requires nothing, so it may let a senten
 then rejects, never the reverse.
 
 A requirement is a sequence of word groups in pattern order; a text is admitted when it contains a word of
-every group, each after the one before. Words are case-folded because rule regexes are compiled
-case-insensitively.
+every group, each after the one before. Words and texts are folded by `fold_case` because rule regexes are
+compiled case-insensitively.
 """
 from __future__ import annotations
 
@@ -30,8 +30,15 @@ class Requirement:
 NOTHING = Requirement()
 
 
+def fold_case(text: str) -> str:
+    """Case-folded so that whatever a case-insensitive regex matches folds to the same string: casefold,
+    plus the two equivalences `re` adds to it (dotted capital and dotless small i, as in Turkish text). A
+    literal looked for in the folded text is then a sound quick check before such a regex."""
+    return text.casefold().replace("\u0307", "").replace("ı", "i")
+
+
 def admits(requirement: Requirement, folded_text: str) -> bool:
-    """True when `folded_text` (already case-folded) may match: it has a word of every group, in order."""
+    """True when `folded_text` (already folded by `fold_case`) may match: it has a word of every group, in order."""
     for group in requirement.selective:
         for word in group:
             if word in folded_text:
@@ -104,7 +111,7 @@ class _Parser:
 
         def close_run() -> None:
             if len(run) >= _MIN_WORD:
-                groups.append(frozenset({"".join(run).casefold()}))
+                groups.append(frozenset({fold_case("".join(run))}))
             run.clear()
 
         while self.position < len(self.pattern) and self._peek() not in "|)":
@@ -125,7 +132,7 @@ class _Parser:
                 words = self.macro_words.get(self.pattern[self.position + 1:end - 1])
                 self.position = end
                 if self._quantifier().minimum > 0 and words:
-                    groups.append(frozenset(word.casefold() for word in words))
+                    groups.append(frozenset(fold_case(word) for word in words))
             elif char == "\\":
                 literal = self._escape()
                 quantifier = self._quantifier()

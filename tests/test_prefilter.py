@@ -2,7 +2,7 @@
 import pytest
 
 from contract_audit.match import split_sentences
-from contract_audit.prefilter import NOTHING, Requirement, admits, required_words
+from contract_audit.prefilter import NOTHING, Requirement, admits, fold_case, required_words
 from contract_audit.rules import VENDOR_PLACEHOLDER, compile_regex, load_rules, macro_words
 
 
@@ -38,6 +38,14 @@ def test_admits_needs_a_word_of_every_group_in_order():
     assert admits(NOTHING, "anything at all")
 
 
+def test_text_in_any_case_the_regex_accepts_is_admitted():
+    source = "(?:install|deploy){gap}monitoring tool"
+    for sentence in ("The City may INSTALL any MONITORING TOOL", "The City may İNSTALL any monıtorıng tool",
+                     "The City may install any monitoring tooL"):
+        assert compile_regex(source).search(sentence), sentence
+        assert admits(required_words(source), fold_case(sentence)), sentence
+
+
 def test_quick_rejection_uses_the_longest_words():
     requirement = required_words(r"the\s+{vendor}\s+may{gap}monitoring{gap}escrow")
     assert requirement.selective[0] == ("monitoring",)
@@ -58,7 +66,7 @@ def test_prefilter_never_rejects_a_sentence_a_rule_regex_matches():
             for sentence in sentences_by_family[rule.family]:
                 if regex.search(sentence):
                     checked += 1
-                    assert admits(requirement, sentence.casefold()), (rule.id, source, sentence)
+                    assert admits(requirement, fold_case(sentence)), (rule.id, source, sentence)
     assert checked > 500
 
 
