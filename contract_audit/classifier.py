@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
-from .features import analyze
+from .features import PARTY_TOKENS, tokens
 from .model import FAMILIES
 
 SCHEMA_VERSION = 1
@@ -43,19 +43,28 @@ class ClauseModel:
             self.meta["_index"] = cached
         return cached
 
+    @property
+    def table(self) -> FeatureTable:
+        cached = self.meta.get("_table")
+        if cached is None:
+            cached = self.meta["_table"] = FeatureTable.of(self.vocabulary.tolist())
+        return cached
+
+    @property
+    def label_weights(self) -> np.ndarray:
+        """The coefficients as float64, one contiguous row per label (n_labels, n_features)."""
+        cached = self.meta.get("_label_weights")
+        if cached is None:
+            cached = self.meta["_label_weights"] = np.ascontiguousarray(self.coef.T, dtype=np.float64)
+        return cached
+
     def _rows(self, texts: list[str]):
         """TF-IDF rows as flat (row ids, feature ids, weights), sorted by row, l2-normalised per row."""
-        index = self.index
-        columns, lengths = [], []
-        for text in texts:
-            known = [column for column in map(index.get, analyze(text)) if column is not None]
-            columns.extend(known)
-            lengths.append(len(known))
-        if not columns:
+        rows, columns = self.table.features(texts)
+        if not len(columns):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
         n_features = len(self.vocabulary)
-        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        keys, counts = np.unique(rows * n_features + np.array(columns, dtype=np.int64), return_counts=True)
+        keys, counts = np.unique(rows * n_features + columns, return_counts=True)
         rows, cols = keys // n_features, keys % n_features
         weights = (1.0 + np.log(counts.astype(np.float64))) * self.idf[cols]
         norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(texts)))
@@ -65,9 +74,9 @@ class ClauseModel:
         scores = np.tile(self.intercept.astype(np.float64), (len(texts), 1))
         rows, cols, values = self._rows(texts)
         if len(rows):
-            contributions = self.coef[cols].astype(np.float64) * values[:, None]
-            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-            scores[rows[starts]] += np.add.reduceat(contributions, starts, axis=0)
+            # One weighted bincount per label: a sparse-times-dense product without a sparse-matrix library.
+            for label, weights in enumerate(self.label_weights):
+                scores[:, label] += np.bincount(rows, weights=values * weights[cols], minlength=len(texts))
         return scores
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -154,3 +163,85 @@ def load_model(directory: Path | None = None) -> ClauseModel:
     thresholds = {label: float(card["thresholds"][label]) for label in LABELS}
     meta = {k: v for k, v in card.items() if k not in ("thresholds",)}
     return ClauseModel(thresholds=thresholds, meta=meta, **arrays)
+
+
+@dataclass(frozen=True)
+class FeatureTable:
+    """The vocabulary's features (see features.analyze) as integer keys, so that the unigrams, bigrams and party
+    trigrams of many texts are looked up with a few numpy operations instead of one string each.
+
+    Every word of a bigram or trigram feature is itself a unigram feature (min_df keeps the rarer n-gram only if
+    its words are at least as frequent), but the table does not rely on it: any word of any feature gets an id.
+    """
+
+    word_ids: dict[str, int]
+    unigram_columns: np.ndarray  # per word id: the column of that word as a unigram, or -1
+    bigram_keys: np.ndarray  # sorted first * n_words + second
+    bigram_columns: np.ndarray
+    trigram_keys: np.ndarray  # sorted (first * n_words + second) * n_words + third
+    trigram_columns: np.ndarray
+    party_ids: np.ndarray  # ids of the role tokens that start a trigram
+
+    @classmethod
+    def of(cls, vocabulary: list[str]) -> FeatureTable:
+        split = [term.split(" ") for term in vocabulary]
+        word_ids: dict[str, int] = {}
+        for words in split:
+            for word in words:
+                word_ids.setdefault(word, len(word_ids))
+        n = len(word_ids)
+        unigram_columns = np.full(n, -1, dtype=np.int64)
+        bigrams, trigrams = {}, {}
+        for column, words in enumerate(split):
+            ids = [word_ids[word] for word in words]
+            if len(ids) == 1:
+                unigram_columns[ids[0]] = column
+            elif len(ids) == 2:
+                bigrams[ids[0] * n + ids[1]] = column
+            elif len(ids) == 3:
+                trigrams[(ids[0] * n + ids[1]) * n + ids[2]] = column
+        party_ids = np.array(sorted(word_ids[t] for t in PARTY_TOKENS if t in word_ids), dtype=np.int64)
+        return cls(word_ids, unigram_columns, *_sorted_table(bigrams), *_sorted_table(trigrams), party_ids)
+
+    def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every feature occurrence in `texts`, one pair per occurrence, in no set order."""
+        get = self.word_ids.get
+        ids: list[int] = []
+        lengths = []
+        for text in texts:
+            words = tokens(text)
+            ids.extend([get(word, -1) for word in words])
+            lengths.append(len(words))
+        word = np.array(ids, dtype=np.int64)
+        row = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        n = len(self.word_ids)
+        known = word >= 0
+        unigram = np.where(known, self.unigram_columns[np.where(known, word, 0)], -1)
+        parts_rows, parts_columns = [row[unigram >= 0]], [unigram[unigram >= 0]]
+        first, second = word[:-1], word[1:]
+        pair = (row[:-1] == row[1:]) & (first >= 0) & (second >= 0)
+        found, columns = _lookup(first[pair] * n + second[pair], self.bigram_keys, self.bigram_columns)
+        parts_rows.append(row[:-1][pair][found])
+        parts_columns.append(columns)
+        if len(self.party_ids):
+            first, second, third = word[:-2], word[1:-1], word[2:]
+            triple = (row[:-2] == row[2:]) & np.isin(first, self.party_ids) & (second >= 0) & (third >= 0)
+            found, columns = _lookup((first[triple] * n + second[triple]) * n + third[triple], self.trigram_keys,
+                                     self.trigram_columns)
+            parts_rows.append(row[:-2][triple][found])
+            parts_columns.append(columns)
+        return np.concatenate(parts_rows), np.concatenate(parts_columns)
+
+
+def _sorted_table(table: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.array(sorted(table), dtype=np.int64)
+    return keys, np.array([table[key] for key in keys.tolist()], dtype=np.int64)
+
+
+def _lookup(keys: np.ndarray, table_keys: np.ndarray, table_columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of `keys` are in the sorted `table_keys`, and the columns of those that are."""
+    if not len(table_keys):
+        return np.zeros(len(keys), dtype=bool), np.zeros(0, dtype=np.int64)
+    position = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
+    found = table_keys[position] == keys
+    return found, table_columns[position[found]]

@@ -17,7 +17,7 @@ _NEGATION_WINDOW = 4
 _VENDOR = frozenset(w for w in VENDOR_ROLE_WORDS if " " not in w) | {"we", "our", "us"}
 _BUYER = frozenset(w for w in BUYER_ROLE_WORDS if " " not in w) | {"you", "your"}
 _ROLE = {word: "_vendor_" for word in _VENDOR} | {word: "_buyer_" for word in _BUYER}
-_PARTY_TOKENS = frozenset({"_vendor_", "_buyer_"})
+PARTY_TOKENS = frozenset({"_vendor_", "_buyer_"})
 
 
 def tokens(text: str) -> list[str]:
@@ -51,5 +51,5 @@ def analyze(text: str) -> list[str]:
     words = tokens(text)
     features = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
     # Who may or must do what: a party followed by its next two words ("_buyer_ shall not_install").
-    features += [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:]) if a in _PARTY_TOKENS]
+    features += [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:]) if a in PARTY_TOKENS]
     return features

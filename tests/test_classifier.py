@@ -6,8 +6,9 @@ import pytest
 
 from contract_audit.classifier import LABELS, load_model
 from contract_audit.errors import ModelError
-from contract_audit.features import tokens
+from contract_audit.features import analyze, tokens
 from contract_audit.model import FAMILIES
+from contract_audit.rules import load_rules
 from contract_audit.training import train
 
 pytest.importorskip("sklearn")
@@ -89,6 +90,32 @@ def test_missing_model_folder(tmp_path):
 def test_negation_and_roles_in_features():
     assert tokens("The City shall not install tools") == ["the", "_buyer_", "shall", "not", "not_install", "not_tools"]
     assert tokens("NovaStack's Vendor may access")[1] == "_vendor_"
+
+
+def _feature_counts_from_strings(model, texts):
+    """The plain reading of the model's features: every string of features.analyze looked up by name."""
+    counts = {}
+    for row, text in enumerate(texts):
+        for feature in analyze(text):
+            column = model.index.get(feature)
+            if column is not None:
+                counts[row, column] = counts.get((row, column), 0) + 1
+    return counts
+
+
+def test_feature_table_finds_the_same_features_as_the_feature_strings():
+    model = load_model()
+    texts = [example for rule in load_rules().rules for example in rule.positive_examples + rule.negative_examples]
+    texts += ["", "shall", "We shall not, without the City's consent, store data abroad; you may audit it.",
+              "The Supplier shall host the data. The City shall never grant remote access (except by law)."]
+    rows, columns = model.table.features(texts)
+    counts = {}
+    for row, column in zip(rows.tolist(), columns.tolist()):
+        counts[row, column] = counts.get((row, column), 0) + 1
+    expected = _feature_counts_from_strings(model, texts)
+    assert counts == expected
+    assert any(" " in str(model.vocabulary[column]) for _, column in expected)  # bigrams and trigrams too
+    assert any(str(model.vocabulary[column]).count(" ") == 2 for _, column in expected)
 
 
 def test_shipped_model_is_reproducible_from_the_repository(tmp_path):
