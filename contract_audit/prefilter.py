@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_MIN_WORD = 3  # shorter literals select almost nothing
+_MIN_WORD = 3  # shorter literals select almost nothing, except rare marks such as '[' or '§'
+_COMMON_MARKS = frozenset(" ,.;:!?'\"’‘“”-–—()/&")
 _SELECTIVE_GROUPS = 3  # checked first, in any order: most sentences fail here
 _PLAIN = re.compile(r"[^\\\[\](){}|.^$*+?]+")
 _QUANTIFIER_STARTS = ("*", "+", "?", "{")
@@ -25,6 +26,7 @@ _QUANTIFIER_STARTS = ("*", "+", "?", "{")
 class Requirement:
     ordered: tuple[tuple[str, ...], ...] = ()  # every group, in the order a match contains them
     selective: tuple[tuple[str, ...], ...] = ()  # the groups with the longest words, for a quick rejection
+    alternatives: tuple[Requirement, ...] = ()  # a pattern 'a|b' at top level: one branch's requirement suffices
 
 
 NOTHING = Requirement()
@@ -39,6 +41,8 @@ def fold_case(text: str) -> str:
 
 def admits(requirement: Requirement, folded_text: str) -> bool:
     """True when `folded_text` (already folded by `fold_case`) may match: it has a word of every group, in order."""
+    if requirement.alternatives:
+        return any(admits(branch, folded_text) for branch in requirement.alternatives)
     for group in requirement.selective:
         for word in group:
             if word in folded_text:
@@ -67,11 +71,18 @@ def required_words(pattern: str, macro_words: dict[str, frozenset[str]] | None =
         return NOTHING  # verbose mode or unusual flags: do not guess
     try:
         parser = _Parser(pattern, macro_words or {})
-        groups = parser.alternation()
+        branches = parser.branches()
     except (IndexError, ValueError):
         return NOTHING
-    if parser.position != len(pattern):
-        return NOTHING
+    if parser.position != len(pattern) or not all(branches):
+        return NOTHING  # a branch that needs nothing lets everything through
+    if len(branches) > 1:
+        # Each branch is judged on its own words and order, which rejects far more than one pooled group.
+        return Requirement(alternatives=tuple(_requirement(groups) for groups in branches))
+    return _requirement(branches[0])
+
+
+def _requirement(groups: list[frozenset[str]]) -> Requirement:
     ordered = tuple(tuple(sorted(group)) for group in groups)
     ranked = sorted(set(ordered), key=lambda group: (-min(len(word) for word in group), group))
     return Requirement(ordered=ordered, selective=tuple(ranked[:_SELECTIVE_GROUPS]))
@@ -91,11 +102,16 @@ class _Parser:
         self.macro_words = macro_words
         self.position = 0
 
-    def alternation(self) -> list[frozenset[str]]:
+    def branches(self) -> list[list[frozenset[str]]]:
+        """The requirement of each branch of an alternation, read up to its closing bracket or the end."""
         branches = [self.sequence()]
         while self._peek() == "|":
             self.position += 1
             branches.append(self.sequence())
+        return branches
+
+    def alternation(self) -> list[frozenset[str]]:
+        branches = self.branches()
         if len(branches) == 1:
             return branches[0]
         words: set[str] = set()
@@ -110,7 +126,7 @@ class _Parser:
         run: list[str] = []
 
         def close_run() -> None:
-            if len(run) >= _MIN_WORD:
+            if len(run) >= _MIN_WORD or (run and not any(char.isalnum() or char in _COMMON_MARKS for char in run)):
                 groups.append(frozenset({fold_case("".join(run))}))
             run.clear()
 

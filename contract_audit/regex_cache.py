@@ -13,6 +13,8 @@ cannot be read or used. Only matching speed depends on it, never a result.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import re
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import replacing
+from . import prefilter
 from .prefilter import Requirement
 
 try:  # the compiler behind re.compile; the cache is simply not used where these are missing
@@ -33,7 +36,7 @@ except ImportError:  # pragma: no cover - other Python implementations
     _sre = None
 
 ENVIRONMENT_VARIABLE = "CONTRACT_AUDIT_CACHE_DIR"
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass
@@ -82,9 +85,9 @@ class RegexCache:
             for pattern, requested, flags, start, end, groups, groupindex in meta["programs"]:
                 cache.programs[pattern, requested] = _Program(pattern, requested, flags, code[start:end], groups,
                                                               groupindex)
-            for source, (ordered, selective) in meta["requirements"].items():
-                cache.requirements[source] = Requirement(
-                    ordered=tuple(tuple(group) for group in ordered), selective=tuple(tuple(group) for group in selective))
+            if meta.get("prefilter") == _prefilter_version():  # requirements from other prefilter code may be wrong
+                for source, stored in meta["requirements"].items():
+                    cache.requirements[source] = _requirement_from_json(stored)
         except (OSError, ValueError, KeyError, TypeError):
             return cls(path)  # unreadable or from another version: start afresh
         return cache
@@ -131,8 +134,8 @@ class RegexCache:
             programs.append([program.pattern, program.requested_flags, program.flags, offset,
                              offset + len(program.code), program.groups, program.groupindex])
             offset += len(program.code)
-        meta = {"format": _FORMAT, "programs": programs,
-                "requirements": {s: [r.ordered, r.selective] for s, r in requirements.items()}}
+        meta = {"format": _FORMAT, "prefilter": _prefilter_version(), "programs": programs,
+                "requirements": {s: _requirement_to_json(r) for s, r in requirements.items()}}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with replacing(self.path, "wb", durable=False) as stream:
@@ -140,6 +143,26 @@ class RegexCache:
                          meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
         except OSError:
             pass
+
+
+@functools.lru_cache(maxsize=1)
+def _prefilter_version() -> str:
+    """A digest of the prefilter's own source: stored requirements are reused only with the code that made them."""
+    try:
+        return hashlib.sha256(Path(prefilter.__file__).read_bytes()).hexdigest()
+    except (OSError, TypeError):
+        return "unknown"
+
+
+def _requirement_to_json(requirement: Requirement) -> list:
+    return [requirement.ordered, requirement.selective, [_requirement_to_json(b) for b in requirement.alternatives]]
+
+
+def _requirement_from_json(stored: list) -> Requirement:
+    ordered, selective, alternatives = stored
+    return Requirement(ordered=tuple(tuple(group) for group in ordered),
+                       selective=tuple(tuple(group) for group in selective),
+                       alternatives=tuple(_requirement_from_json(branch) for branch in alternatives))
 
 
 def _build(program: _Program) -> re.Pattern:

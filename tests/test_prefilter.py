@@ -24,6 +24,22 @@ def test_required_words_in_pattern_order(pattern, expected):
     assert [set(group) for group in required_words(pattern).ordered] == [set(group) for group in expected]
 
 
+def test_each_branch_of_a_top_level_alternation_is_judged_on_its_own():
+    requirement = required_words(r"remote\s+access{gap}vendor|key\s+escrow")
+    assert admits(requirement, "remote access by the vendor")
+    assert admits(requirement, "a key escrow agent")
+    assert not admits(requirement, "vendor remote access")  # words of the first branch, in the wrong order
+    assert not admits(requirement, "remote escrow")  # a word from each branch is not enough
+
+
+def test_a_rare_mark_counts_as_a_required_word_where_a_short_word_does_not():
+    requirement = required_words(r"stored\s+in\s+(?:the\s+)?(?:territory|\[)")
+    assert ("[", "territory") in requirement.ordered
+    assert admits(requirement, "data stored in [country]")
+    assert not admits(requirement, "data stored in the cloud")
+    assert required_words(r"stored\s+(?:in|at)\s+x").ordered == (("stored",),)
+
+
 def test_unreadable_patterns_require_nothing():
     assert required_words("(?x) verbose mode") == NOTHING
     assert required_words("unclosed (group") == NOTHING

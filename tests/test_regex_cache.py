@@ -44,6 +44,21 @@ def test_a_damaged_cache_file_is_ignored(cache_dir):
     assert cache.compile("monitor(?:ing)?", re.IGNORECASE).search("MONITORING")
 
 
+def test_requirements_come_back_as_computed_and_only_for_the_same_prefilter_code(cache_dir, monkeypatch):
+    from contract_audit import regex_cache
+    from contract_audit.prefilter import required_words
+
+    sources = ["(?:install|deploy){gap}tool|remote\\s+access", r"\[country\]", "monitoring"]
+    first = RegexCache.load()
+    computed = {source: first.requirement(source, required_words) for source in sources}
+    assert computed[sources[0]].alternatives  # a top-level alternation keeps its branches apart
+    first.save()
+    assert {source: RegexCache.load().requirement(source, None) for source in sources} == computed
+
+    monkeypatch.setattr(regex_cache, "_prefilter_version", lambda: "other prefilter code")
+    assert RegexCache.load().requirements == {}
+
+
 def test_bad_patterns_still_raise_re_error(cache_dir):
     with pytest.raises(re.error):
         RegexCache.load().compile("(unclosed", re.IGNORECASE)
