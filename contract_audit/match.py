@@ -26,9 +26,14 @@ from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, expand
 _SENTENCE_END = re.compile(r"(?:\.(?=\s+[A-Z(\"“‘])|;(?=\s+[A-Z]))")
 _ABBREVIATIONS = ("e.g", "i.e", "etc", "no", "nos", "art", "sec", "ltd", "inc", "co", "st", "cf", "para", "cl", "s")
 _LETTER_SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
-_WORD = re.compile(r"[A-Za-z]{6,}")
+_SPACED_LETTERS = re.compile(r" [A-Za-z] [A-Za-z] ")  # in any letter-spaced word; found far faster
+_REPAIRABLE_LENGTH = 6  # shorter words are too ambiguous to repair
+_WORD = re.compile(rf"[A-Za-z]{{{_REPAIRABLE_LENGTH},}}")
+_LETTERS = re.compile(r"[A-Za-z]+")  # its runs of repairable length are _WORD's matches, found faster
 _INFLECTIONS = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "s", "ity", "ies", "y")
 _FUZZY_CUTOFF = 90
+_REPAIR_MEMO_SIZE = 200_000  # words whose repair (or none) is remembered across documents
+_UNSEEN = object()
 _CONTEXT_BOOST = 0.05
 _MAX_CONTEXT_BOOST = 0.15
 
@@ -80,6 +85,7 @@ class CompiledRules:
         self.rules_by_anchor: dict[int, list[int]] = {}
         self._regex_cache: dict[str, re.Pattern] = {}
         self._plans: dict[int, tuple[list, list]] = {}
+        self._repair_memo: dict[str, str | None] = {}
         self._macro_words = macro_words()
         self._stored = RegexCache.load()  # compiled regexes kept from earlier runs (regex_cache.py)
         anchor_texts: dict[str, int] = {}
@@ -221,25 +227,43 @@ class CompiledRules:
         return pattern, offset + found.start(), offset + found.end(), score, context
 
     def _fuzzy_repairs(self, clauses: list[Clause]) -> dict[str, str]:
-        """Map noisy words ('rnonitoring', 'encryptlon') to the rule vocabulary word they were meant to be."""
-        from rapidfuzz import fuzz, process
+        """Map noisy words ('rnonitoring', 'encryptlon') to the rule vocabulary word they were meant to be.
 
-        words = {w.lower() for clause in clauses for w in _WORD.findall(clause.text)}
-        unknown = sorted(w for w in words if _stem(w) not in self._vocabulary_stems)
-        if not unknown or not self.vocabulary:
-            return {}
-        scores = process.cdist(unknown, self.vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, workers=1)
-        repairs = {}
-        for row, word in zip(scores, unknown):
-            best = int(row.argmax())
-            target = self.vocabulary[best]
-            if row[best] >= _FUZZY_CUTOFF and _looks_like_misspelling(word, target):
+        A word's repair depends on the word alone, so it is remembered across documents (the memo)."""
+        memo = self._repair_memo
+        if len(memo) > _REPAIR_MEMO_SIZE:
+            memo.clear()
+        repairs, unknown = {}, []
+        runs = set(_LETTERS.findall("\n".join(clause.text for clause in clauses)))
+        for word in {run.lower() for run in runs if len(run) >= _REPAIRABLE_LENGTH}:
+            target = memo.get(word, _UNSEEN)
+            if target is _UNSEEN:
+                if _stem(word) in self._vocabulary_stems:
+                    memo[word] = None
+                else:
+                    unknown.append(word)
+            elif target is not None:
                 repairs[word] = target
+        if unknown and self.vocabulary:
+            from rapidfuzz import fuzz, process
+
+            unknown.sort()
+            scores = process.cdist(unknown, self.vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, workers=1)
+            for row, word in zip(scores, unknown):
+                best = int(row.argmax())
+                target = self.vocabulary[best]
+                repair = target if row[best] >= _FUZZY_CUTOFF and _looks_like_misspelling(word, target) else None
+                memo[word] = repair
+                if repair is not None:
+                    repairs[word] = repair
         return repairs
 
     @staticmethod
     def _repair(text: str, repairs: dict[str, str]) -> str:
-        text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+        if _SPACED_LETTERS.search(text):
+            text = _LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+        if not repairs:
+            return text
         lowered = text.lower()
         if not any(word in lowered for word in repairs):
             return text

@@ -46,6 +46,21 @@ def test_ocr_noise_is_repaired(auditor):
     assert "monitoring" in risk
 
 
+@pytest.mark.parametrize("text", [
+    "The City shall not install any third-party rnonitoring tools without the Supplier's consent.",
+    "The City shall not install any third-party m o n i t o r i n g tools without the Supplier's consent.",
+    "M O N I T O R I N G: the City shall not install any third-party monitoring tools.",
+])
+def test_repairs_are_the_same_for_a_fresh_matcher_and_one_that_remembers_earlier_documents(auditor, text):
+    from contract_audit.match import CompiledRules
+
+    clause = Clause(id="c1", number="1", heading="", text=text, page=1)
+    first, again = auditor.compiled.match([clause]), auditor.compiled.match([clause])
+    fresh = CompiledRules(auditor.ruleset).match([clause])
+    assert first == again == fresh
+    assert any(e.family == "monitoring" and e.kind == "risk" for e in first)
+
+
 def test_defined_vendor_name_counts_as_the_vendor(auditor):
     text = "The City shall not deploy any monitoring software unless approved by NovaStack."
     clause = Clause(id="c1", number="1", heading="", text=text, page=1)
