@@ -321,6 +321,10 @@ def _strip_label(raw: str, marker: _Marker) -> str:
 
 
 _SMALL_WORDS = {"and", "of", "the", "to", "for", "in", "on", "or", "by", "with", "a", "an"}
+# A word that no title contains (see _is_title): lowercase first letter, and not a small word, even once a
+# title's closing '.' or ':' is cut off it ("to:").
+_UNTITLED_WORD = re.compile(r"(?<!\S)(?!(?:" + "|".join(sorted(_SMALL_WORDS)) + r")(?!\w))[a-z]")
+_TITLE_END = re.compile(r"[.:\-–—]")
 
 
 def _is_title(head: str) -> bool:
@@ -337,10 +341,20 @@ def _split_heading(body: str) -> tuple[str, str]:
     if rest_lines.strip() and _is_title(first_line.rstrip(".:")) and not first_line.endswith((",", ";")):
         return first_line.rstrip(".: -–—"), " ".join(rest_lines.split())
     text = " ".join(body.split())
+    if not _may_open_with_title(text):
+        return "", text
     match = _HEADING_SPLIT.match(text)
     if match and _is_title(match.group("head").strip()):
         return match.group("head").strip().rstrip(" -–—"), text[match.end():].strip()
     return "", text
+
+
+def _may_open_with_title(text: str) -> bool:
+    """False when no run-in title can open `text`: a title ends at '.', ':' or a dash, before any word that
+    no title contains. Most clauses fail this at once ('The Supplier shall ...'), sparing the heading regex,
+    whose lazy search is costly on long text."""
+    untitled = _UNTITLED_WORD.search(text)
+    return untitled is None or _TITLE_END.search(text, 0, untitled.start()) is not None
 
 
 def _qualified_number(marker: _Marker, parent: Clause | None, container: str) -> str:

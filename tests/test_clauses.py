@@ -104,3 +104,30 @@ def test_references_are_found_in_any_case_the_regex_accepts():
                  "as set out in ſection 2.3"):
         assert [clause.id for clause in referenced_clauses(text, by_number)] == ["c1"], text
     assert referenced_clauses("as set out in the annex", by_number) == []
+
+
+def test_run_in_title_quick_check_never_changes_the_heading_found():
+    """_may_open_with_title only spares the heading regex where it could not find a title."""
+    import random
+
+    from contract_audit import clauses
+
+    def by_regex_alone(text):
+        match = clauses._HEADING_SPLIT.match(text)
+        if match and clauses._is_title(match.group("head").strip()):
+            return match.group("head").strip().rstrip(" -–—")
+        return ""
+
+    rng = random.Random(7)
+    words = ["to", "of", "an", "and", "The", "THE", "Data", "data", "x", ":", ".", " - ", " — ", "to:", "and.",
+             "é", "É", "1.", "(a)", ",", ";", "Of", "shall", "Sub-Clause", "e.g.", "If"]
+    texts = ["Data Residency. The Supplier shall host data locally.", "If to the Contractor, to: Redwater LLC",
+             "The Supplier shall keep logs: daily.", "Accepted and Agreed to:", "KEY CUSTODY — keys stay local"]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(5000)]
+    titled = 0
+    for text in texts:
+        text = " ".join(text.split())
+        expected = by_regex_alone(text)
+        titled += bool(expected)
+        assert clauses._may_open_with_title(text) or not expected, text
+    assert titled > 200
