@@ -79,6 +79,8 @@ def repair_hyphenation(text: str) -> str:
             return f"{left}-{right}"
         return left + right
 
+    if "-\n" not in text:
+        return text  # the common case; the regex would still try every word
     return _HYPHEN_BREAK.sub(join, text)
 
 
