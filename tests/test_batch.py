@@ -285,6 +285,18 @@ def test_near_duplicate_signatures():
     assert near_duplicate_groups(signatures) == {"a": "a", "b": "a"}
 
 
+def test_word_hashes_are_those_of_each_word_on_its_own():
+    from contract_audit.batch.similarity import _WORD_BASE, _word_hashes
+
+    def hash_of(word):
+        return sum(byte * pow(_WORD_BASE, i + 1, 1 << 64) for i, byte in enumerate(word.encode())) % (1 << 64)
+
+    words = ["the", "supplier", "x_1", "données", "2030", "the", "a—b"]  # any non-ASCII letter or mark joins a word
+    text = "  The SUPPLIER, (x_1) données-2030 the. a—b"
+    assert _word_hashes(text).tolist() == [hash_of(word) for word in words]
+    assert _word_hashes(" ,.; ").tolist() == [] and signature(" ,.; ") == b""
+
+
 def test_a_worker_that_dies_fails_only_its_current_file(archive, monkeypatch):
     import threading
 

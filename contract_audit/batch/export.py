@@ -196,21 +196,34 @@ class _StoredReport:
         self.grade = data["score"]["grade"]
 
 
+class ReportPages:
+    """Each audited content's own HTML report, under reports/ and named by its hash."""
+
+    def __init__(self, out_dir: Path):
+        from .. import __version__
+
+        self.version = __version__
+        self.directory = out_dir / REPORTS_DIR
+        self.directory.mkdir(exist_ok=True)
+        self.template = _environment().get_template("report.html")
+
+    def write(self, sha256: str, report_json: str) -> None:
+        target = self.directory / f"{sha256}.html"
+        if not target.exists():  # content-addressed: an existing report is already this content's report
+            # No fsync per report (thousands of them): a report lost to a power cut is re-made by the next export.
+            atomic_write(target, self.template.render(reports=[_StoredReport(json.loads(report_json))],
+                                                      version=self.version), durable=False)
+
+
 def write_dashboard(store: Store, out_dir: Path) -> Path:
     from .. import __version__
 
-    env = _environment()
-    reports_dir = out_dir / REPORTS_DIR
-    reports_dir.mkdir(exist_ok=True)
-    template = env.get_template("report.html")
+    pages = ReportPages(out_dir)
     for sha256, report in store.reports():
-        target = reports_dir / f"{sha256}.html"
-        if not target.exists():  # content-addressed: an existing report is already this content's report
-            # No fsync per report (thousands of them): a report lost to a power cut is re-made by the next export.
-            atomic_write(target, template.render(reports=[_StoredReport(json.loads(report))], version=__version__),
-                         durable=False)
+        pages.write(sha256, report)  # those written while the batch ran are kept
     path = out_dir / DASHBOARD_NAME
-    atomic_write(path, env.get_template("dashboard.html").render(data=dashboard_data(store), version=__version__))
+    atomic_write(path, _environment().get_template("dashboard.html").render(data=dashboard_data(store),
+                                                                             version=__version__))
     return path
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import AuditError
-from .export import write_exports
+from .export import ReportPages, write_exports
 from .progress import Progress, format_seconds
 from .records import Item, Task
 from .similarity import near_duplicate_groups
@@ -82,8 +82,12 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
         if resumed:
             progress.note(f"resuming: {resumed} distinct files already done, {len(tasks)} to go")
         progress = Progress(len(tasks), stream, options.progress)
+        # Each report page is written as its result arrives, while the workers are busy, not all at the end.
+        pages = ReportPages(out) if "html" in options.formats else None
         for outcome in pool.run(tasks):
             store.save(outcome)
+            if pages is not None and outcome.status == "ok":
+                pages.write(outcome.sha256, outcome.report_json)
             progress.update(failed=outcome.status == "failed")
         progress.finish()
         pool.close()
@@ -118,12 +122,14 @@ def _check_store(store: Store, options: BatchOptions, out: Path) -> None:
 
 
 def settings_fingerprint(options: BatchOptions) -> str:
-    """What decides the findings: the version, the rule files, the policy and the model."""
+    """What decides the findings: the version, the rule files, the policy and the model (and how near
+    duplicates are recognised)."""
     from .. import __version__
     from ..classifier import MODEL_NAME, shipped_model_dir
     from ..rules import shipped_rules_dir
+    from .similarity import SCHEME
 
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__} signature scheme {SCHEME}".encode())
     files = sorted(shipped_rules_dir().glob("*.yaml"))
     for directory in options.rules_dirs:
         files += sorted(Path(directory).glob("*.yaml"))

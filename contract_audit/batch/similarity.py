@@ -6,11 +6,9 @@ dates or a few clauses keeps most of its shingles.
 """
 from __future__ import annotations
 
-import re
-import zlib
-
 import numpy as np
 
+SCHEME = 2  # part of a store's settings: signatures of different schemes do not compare
 SHINGLE_WORDS = 8
 PERMUTATIONS = 64
 BANDS = 16  # 16 bands of 4 rows: pairs above ~0.8 similarity almost always meet in a band
@@ -19,17 +17,19 @@ _SAMPLE_MASK = np.uint64(3)  # keep the shingles whose hash ends in 00: a consis
 _rng = np.random.default_rng(20240611)  # fixed: signatures must compare across runs and machines
 _A = _rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)  # odd multipliers
 _B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)
-_WORD = re.compile(r"\w+")
+_WORD_BYTES = np.zeros(256, dtype=bool)  # the bytes of a word: ASCII letters, digits and '_', and all of UTF-8's
+_WORD_BYTES[[*b"0123456789_abcdefghijklmnopqrstuvwxyz", *range(0x80, 0x100)]] = True  # non-ASCII bytes
+_WORD_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
+_WORD_BASE_INVERSE = pow(_WORD_BASE, -1, 1 << 64)
 
 
 def signature(text: str) -> bytes:
     """A 64-value MinHash of the text's 8-word shingles, as bytes (512)."""
-    words = _WORD.findall(text.lower())
-    if not words:
+    word_hashes = _word_hashes(text)
+    if not len(word_hashes):
         return b""
-    word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
-    width = min(SHINGLE_WORDS, len(words))
-    shingles = np.zeros(len(words) - width + 1, dtype=np.uint64)
+    width = min(SHINGLE_WORDS, len(word_hashes))
+    shingles = np.zeros(len(word_hashes) - width + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for offset in range(width):
             # Polynomial rolling combination; uint64 wrap-around is intended.
@@ -41,6 +41,39 @@ def signature(text: str) -> bytes:
         # Multiply-add hashing modulo 2**64 (odd multipliers), one per permutation; the minimum of each.
         minimum = (sampled[:, None] * _A + _B).min(axis=0)
     return minimum.astype("<u8").tobytes()
+
+
+def _word_hashes(text: str) -> np.ndarray:
+    """A 64-bit polynomial hash of each word of the lower-cased text, computed for all words at once.
+
+    Words are runs of word bytes in the UTF-8 text. With prefix sums of byte * base**position, a word's hash is
+    (prefix[end] - prefix[start]) * base**-start, all modulo 2**64: no Python work per word."""
+    data = np.frombuffer(text.lower().encode("utf-8", "replace"), dtype=np.uint8)
+    in_word = np.zeros(len(data) + 2, dtype=bool)
+    in_word[1:-1] = _WORD_BYTES[data]
+    edges = np.flatnonzero(in_word[1:] != in_word[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    if not len(starts):
+        return np.zeros(0, dtype=np.uint64)
+    powers, inverse_powers = _powers(len(data))
+    with np.errstate(over="ignore"):
+        prefix = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(data * powers)))
+        return (prefix[ends] - prefix[starts]) * inverse_powers[starts]
+
+
+_power_table = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64))
+
+
+def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """base**(i + 1) and base**-i for i < length, modulo 2**64; kept for the longest text so far."""
+    global _power_table
+    if len(_power_table[0]) < length:
+        size = max(length, 2 * len(_power_table[0]), 1 << 16)
+        with np.errstate(over="ignore"):
+            powers = np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64))
+            inverse = np.concatenate(([np.uint64(1)], np.cumprod(np.full(size - 1, _WORD_BASE_INVERSE, dtype=np.uint64))))
+        _power_table = (powers, inverse)
+    return _power_table[0][:length], _power_table[1][:length]
 
 
 def similarity(first: bytes, second: bytes) -> float:
