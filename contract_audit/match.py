@@ -3,7 +3,8 @@
 Tokenisation happens once per clause (spaCy, blank English). Anchor phrases (PhraseMatcher) decide which
 rules a sentence is a candidate for; only those rules' regexes run on it, and a rule's `unless` patterns
 cancel a match in the same sentence (negation, protective wording, a different party). A regex is only
-searched (and only compiled) when the sentence holds the literal words it needs (prefilter.py), and the
+searched (and only compiled) when the sentence holds the literal words it needs (prefilter.py: one pass
+of a word scanner per sentence serves all its candidate rules), and the
 contract's own party names are masked as placeholders first, so compiled regexes serve every contract.
 Noisy text (OCR errors, letter-spaced words) is repaired against the rules' vocabulary with rapidfuzz
 before matching.
@@ -17,7 +18,7 @@ from .clauses import Parties, defined_terms, numbered, pointed_at
 from .errors import RuleError
 from .model import Clause, Evidence
 from .nlp import blank_english
-from .prefilter import Requirement, admits, fold_case, required_words
+from .prefilter import Requirement, WordScanner, fold_case, passes, required_words
 from .regex_cache import RegexCache
 from .rules import (BUYER_PLACEHOLDER, VENDOR_PLACEHOLDER, Rule, RuleSet, expand_macros, macro_words,
                     own_party_names, party_name_pattern)
@@ -84,7 +85,6 @@ class CompiledRules:
         self.tokens = Matcher(self.nlp.vocab)
         self.rules_by_anchor: dict[int, list[int]] = {}
         self._regex_cache: dict[str, re.Pattern] = {}
-        self._plans: dict[int, tuple[list, list]] = {}
         self._repair_memo: dict[str, str | None] = {}
         self._macro_words = macro_words()
         self._stored = RegexCache.load()  # compiled regexes kept from earlier runs (regex_cache.py)
@@ -99,6 +99,7 @@ class CompiledRules:
             self.phrases.add(f"anchor-{key}", [self.nlp.make_doc(anchor)])
         self.vocabulary = sorted({word for anchor in anchor_texts for word in _WORD.findall(anchor.lower())})
         self._vocabulary_stems = {_stem(word) for word in self.vocabulary}
+        self._plans = self._make_plans()
 
     def _regex(self, source: str, rule: Rule) -> re.Pattern:
         """A rule regex, compiled the first time a sentence that may match it needs it: compiling costs
@@ -141,8 +142,11 @@ class CompiledRules:
                 sentence = sentences[sentence_index]
                 if sentence.end <= len(lead_in):
                     continue  # the lead-in alone belongs to the parent clause
+                sentence_text = search_text[sentence.start:sentence.end]
+                folded = fold_case(sentence_text)
+                present = self._scanner.present(folded)
                 for rule_index in sorted(rule_indexes):
-                    found = self._match_sentence(rule_index, search_text[sentence.start:sentence.end], sentence.start,
+                    found = self._match_sentence(rule_index, sentence_text, folded, present, sentence.start,
                                                  heading_and_text)
                     if found is None:
                         continue
@@ -196,31 +200,33 @@ class CompiledRules:
                 candidates.setdefault(_sentence_index(sentences, doc[start].idx), set()).add(rule_index)
         return candidates
 
-    def _plan(self, rule_index: int) -> tuple[list, list]:
-        """A rule's patterns, best score first (the first that matches is the one reported), and its `unless`
-        patterns, each with the words a sentence needs before the regex is worth searching."""
-        plan = self._plans.get(rule_index)
-        if plan is None:
-            rule = self.rules[rule_index]
+    def _make_plans(self) -> list[tuple[list, list]]:
+        """Per rule, its patterns best score first (the first that matches is the one reported) and its
+        `unless` patterns, each with the gate of words a sentence needs before the regex is worth searching."""
+        requirements = {source: self._required_words(source) for rule in self.rules
+                        for source in [pattern.regex for pattern in rule.patterns] + list(rule.unless)}
+        self._scanner = WordScanner(requirements.values())
+        gates = {source: self._scanner.gate(requirement) for source, requirement in requirements.items()}
+        plans = []
+        for rule in self.rules:
             ranked = sorted(rule.patterns, key=lambda pattern: -pattern.score)  # stable: ties keep file order
-            plan = self._plans[rule_index] = (
-                [(pattern, self._required_words(pattern.regex)) for pattern in ranked],
-                [(source, self._required_words(source)) for source in rule.unless],
-            )
-        return plan
+            plans.append(([(pattern, gates[pattern.regex]) for pattern in ranked],
+                          [(source, gates[source]) for source in rule.unless]))
+        self._stored.save()
+        return plans
 
-    def _match_sentence(self, rule_index: int, text: str, offset: int, heading_and_text: str):
-        patterns, unless = self._plan(rule_index)
+    def _match_sentence(self, rule_index: int, text: str, folded: str, present: int, offset: int,
+                        heading_and_text: str):
+        patterns, unless = self._plans[rule_index]
         rule = self.rules[rule_index]
-        folded = fold_case(text)
-        for pattern, requirement in patterns:
-            if admits(requirement, folded):
+        for pattern, gate in patterns:
+            if passes(gate, present, folded):
                 found = self._regex(pattern.regex, rule).search(text)
                 if found:
                     break
         else:
             return None
-        if any(admits(requirement, folded) and self._regex(source, rule).search(text) for source, requirement in unless):
+        if any(passes(gate, present, folded) and self._regex(source, rule).search(text) for source, gate in unless):
             return None
         context = tuple(word for word in rule.context if word in heading_and_text)
         score = round(min(0.99, pattern.score + min(_MAX_CONTEXT_BOOST, _CONTEXT_BOOST * len(context))), 3)

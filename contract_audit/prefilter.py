@@ -49,10 +49,14 @@ def admits(requirement: Requirement, folded_text: str) -> bool:
                 break
         else:
             return False
-    if len(requirement.ordered) < 2:
+    return _in_order(requirement.ordered, folded_text)
+
+
+def _in_order(ordered: tuple[tuple[str, ...], ...], folded_text: str) -> bool:
+    if len(ordered) < 2:
         return True
     position = 0
-    for group in requirement.ordered:
+    for group in ordered:
         earliest_end = -1
         for word in group:
             found = folded_text.find(word, position)
@@ -62,6 +66,76 @@ def admits(requirement: Requirement, folded_text: str) -> bool:
             return False
         position = earliest_end
     return True
+
+
+# A compiled requirement, per branch: (the selective groups, each a bit mask of scanned words or a tuple of words
+# to look for one by one, and the ordered groups).
+Gate = tuple[tuple[tuple[int | tuple[str, ...], ...], tuple[tuple[str, ...], ...]], ...]
+
+
+class WordScanner:
+    """Finds which of the requirements' words a text holds in one pass (an Aho-Corasick automaton), so that a
+    sentence checked against many patterns is read once instead of once per word and pattern.
+
+    Words shorter than four letters are left out: they occur in most sentences, so scanning for them costs
+    more than it rejects; a group holding one is checked word by word, as `admits` does. `passes` decides
+    exactly as `admits` does.
+    """
+
+    def __init__(self, requirements) -> None:
+        import ahocorasick
+
+        words = sorted({word for requirement in requirements for branch in _branches(requirement)
+                        for group in branch.selective for word in group if _scanned(word)})
+        self.bits = {word: 1 << index for index, word in enumerate(words)}
+        self.automaton = ahocorasick.Automaton()
+        for word, bit in self.bits.items():
+            self.automaton.add_word(word, bit)
+        if words:
+            self.automaton.make_automaton()
+
+    def gate(self, requirement: Requirement) -> Gate:
+        gates = []
+        for branch in _branches(requirement):
+            checks = []
+            for group in branch.selective:
+                if all(word in self.bits for word in group):
+                    checks.append(sum(self.bits[word] for word in group))
+                else:
+                    checks.append(group)
+            gates.append((tuple(checks), branch.ordered))
+        return tuple(gates)
+
+    def present(self, folded_text: str) -> int:
+        """The bits of the scanned words that `folded_text` contains."""
+        found = 0
+        if self.bits:
+            for _, bit in self.automaton.iter(folded_text):
+                found |= bit
+        return found
+
+
+def passes(gate: Gate, present: int, folded_text: str) -> bool:
+    """`admits` for a gate, given `present` from WordScanner.present of the same folded text."""
+    for checks, ordered in gate:
+        for check in checks:
+            if check.__class__ is int:
+                if not present & check:
+                    break
+            elif not any(word in folded_text for word in check):
+                break
+        else:
+            if _in_order(ordered, folded_text):
+                return True
+    return False
+
+
+def _branches(requirement: Requirement) -> tuple[Requirement, ...]:
+    return requirement.alternatives or (requirement,)
+
+
+def _scanned(word: str) -> bool:
+    return len(word) >= 4 or not any(char.isalnum() for char in word)
 
 
 def required_words(pattern: str, macro_words: dict[str, frozenset[str]] | None = None) -> Requirement:

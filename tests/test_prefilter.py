@@ -92,3 +92,28 @@ def test_party_macros_require_a_role_word_or_the_placeholder():
     assert admits(requirement, "the provider may disable monitoring")
     assert admits(requirement, VENDOR_PLACEHOLDER * 9 + " may disable monitoring")
     assert not admits(requirement, "the city may disable monitoring")
+
+
+def test_the_word_scanner_decides_exactly_as_admits():
+    """The one-pass scanner only changes how fast a sentence is judged, never the verdict."""
+    from contract_audit.prefilter import WordScanner, passes
+
+    ruleset = load_rules()
+    sources = [pattern.regex for rule in ruleset.rules for pattern in rule.patterns] + [
+        source for rule in ruleset.rules for source in rule.unless]
+    requirements = [required_words(source, macro_words()) for source in sources]
+    requirements += [required_words(r"(?:the|any)\s+tool{gap}vendor|key\s+escrow"), required_words(r"in\s+\[")]
+    scanner = WordScanner(requirements)
+    gates = [scanner.gate(requirement) for requirement in requirements]
+    sentences = {s.text for rule in ruleset.rules for example in (*rule.positive_examples, *rule.negative_examples)
+                 for s in split_sentences(example)}
+    sentences |= {"", "the tool of the vendor", "a key escrow", "stored in [country]", "İNSTALL ANY MONITORING TOOL"}
+    admitted = 0
+    for sentence in sentences:
+        folded = fold_case(sentence)
+        present = scanner.present(folded)
+        for requirement, gate in zip(requirements, gates):
+            expected = admits(requirement, folded)
+            admitted += expected
+            assert passes(gate, present, folded) == expected, (requirement, sentence)
+    assert admitted > 1000
