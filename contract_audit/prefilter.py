@@ -68,9 +68,9 @@ def _in_order(ordered: tuple[tuple[str, ...], ...], folded_text: str) -> bool:
     return True
 
 
-# A compiled requirement, per branch: (the selective groups, each a bit mask of scanned words or a tuple of words
-# to look for one by one, and the ordered groups).
-Gate = tuple[tuple[tuple[int | tuple[str, ...], ...], tuple[tuple[str, ...], ...]], ...]
+# A compiled requirement, per branch: its selective groups, each as (bit mask of its scanned words, its other
+# words, to look for one by one), and its ordered groups.
+Gate = tuple[tuple[tuple[tuple[int, tuple[str, ...]], ...], tuple[tuple[str, ...], ...]], ...]
 
 
 class WordScanner:
@@ -78,8 +78,8 @@ class WordScanner:
     sentence checked against many patterns is read once instead of once per word and pattern.
 
     Words shorter than four letters are left out: they occur in most sentences, so scanning for them costs
-    more than it rejects; a group holding one is checked word by word, as `admits` does. `passes` decides
-    exactly as `admits` does.
+    more than it rejects; they are looked for one by one, as `admits` does. `passes` decides exactly as
+    `admits` does.
     """
 
     def __init__(self, requirements) -> None:
@@ -95,16 +95,10 @@ class WordScanner:
             self.automaton.make_automaton()
 
     def gate(self, requirement: Requirement) -> Gate:
-        gates = []
-        for branch in _branches(requirement):
-            checks = []
-            for group in branch.selective:
-                if all(word in self.bits for word in group):
-                    checks.append(sum(self.bits[word] for word in group))
-                else:
-                    checks.append(group)
-            gates.append((tuple(checks), branch.ordered))
-        return tuple(gates)
+        return tuple(
+            (tuple((sum(self.bits.get(word, 0) for word in group), tuple(w for w in group if w not in self.bits))
+                   for group in branch.selective), branch.ordered)
+            for branch in _branches(requirement))
 
     def present(self, folded_text: str) -> int:
         """The bits of the scanned words that `folded_text` contains."""
@@ -118,12 +112,14 @@ class WordScanner:
 def passes(gate: Gate, present: int, folded_text: str) -> bool:
     """`admits` for a gate, given `present` from WordScanner.present of the same folded text."""
     for checks, ordered in gate:
-        for check in checks:
-            if check.__class__ is int:
-                if not present & check:
+        for mask, other_words in checks:
+            if present & mask:
+                continue
+            for word in other_words:
+                if word in folded_text:
                     break
-            elif not any(word in folded_text for word in check):
-                break
+            else:
+                break  # no word of this group: this branch cannot match
         else:
             if _in_order(ordered, folded_text):
                 return True
