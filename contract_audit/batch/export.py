@@ -10,6 +10,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 
 from ..atomic import atomic_write, replacing
 from ..model import FAMILIES
@@ -190,7 +191,8 @@ class _StoredReport:
     def __init__(self, data: dict):
         self.document = data["document"]
         self.clauses = range(data["document"]["clause_count"])
-        self.findings = data["findings"]
+        # Attributes rather than dict keys: the template reads finding.severity, and Jinja tries attributes first.
+        self.findings = [_attributes(finding) for finding in data["findings"]]
         self.families = data["families"]
         self.risk_score = data["score"]["risk"]
         self.grade = data["score"]["grade"]
@@ -213,6 +215,14 @@ class ReportPages:
             # No fsync per report (thousands of them): a report lost to a power cut is re-made by the next export.
             atomic_write(target, self.template.render(reports=[_StoredReport(json.loads(report_json))],
                                                       version=self.version), durable=False)
+
+
+def _attributes(finding: dict) -> SimpleNamespace:
+    fields = dict(finding)
+    for name in ("clause", "match"):
+        if isinstance(fields.get(name), dict):
+            fields[name] = SimpleNamespace(**fields[name])
+    return SimpleNamespace(**fields)
 
 
 def write_dashboard(store: Store, out_dir: Path) -> Path:
