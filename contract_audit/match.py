@@ -3,11 +3,10 @@
 Tokenisation happens once per clause (spaCy, blank English). Anchor phrases (PhraseMatcher) decide which
 rules a sentence is a candidate for; only those rules' regexes run on it, and a rule's `unless` patterns
 cancel a match in the same sentence (negation, protective wording, a different party). A regex is only
-searched (and only compiled) when the sentence holds the literal words it needs (prefilter.py: one pass
-of a word scanner per sentence serves all its candidate rules), and the
-contract's own party names are masked as placeholders first, so compiled regexes serve every contract.
-Noisy text (OCR errors, letter-spaced words) is repaired against the rules' vocabulary with rapidfuzz
-before matching.
+searched (and only compiled) when the sentence holds the literal words it needs (prefilter.py; one scan
+of the sentence serves all its candidate rules), and the contract's own party names are masked as
+placeholders first, so compiled regexes serve every contract. Noisy text (OCR errors, letter-spaced words)
+is repaired against the rules' vocabulary with rapidfuzz before matching.
 """
 from __future__ import annotations
 

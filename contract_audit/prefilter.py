@@ -7,8 +7,11 @@ lookarounds, macros, optional parts) it requires nothing, so it may let a senten
 then rejects, never the reverse.
 
 A requirement is a sequence of word groups in pattern order; a text is admitted when it contains a word of
-every group, each after the one before. Words and texts are folded by `fold_case` because rule regexes are
-compiled case-insensitively.
+every group, each after the one before (for a pattern 'a|b', when it meets one branch's requirement). Words
+and texts are folded by `fold_case` because rule regexes are compiled case-insensitively.
+
+`admits` states the test plainly. The matcher uses `WordScanner` and `passes`, which decide the same but
+read each sentence once for all the patterns it is checked against.
 """
 from __future__ import annotations
 
@@ -77,8 +80,9 @@ class WordScanner:
     """Finds which of the requirements' words a text holds in one pass (an Aho-Corasick automaton), so that a
     sentence checked against many patterns is read once instead of once per word and pattern.
 
-    Words shorter than four letters are left out: they occur in most sentences, so scanning for them costs
-    more than it rejects; they are looked for one by one, as `admits` does. `passes` decides exactly as
+    Words shorter than four letters (other than rare marks such as '[') are left out: they occur in most
+    sentences, so scanning for them costs more than it rejects; they are looked for one by one, as `admits`
+    does. `passes` decides exactly as
     `admits` does.
     """
 
