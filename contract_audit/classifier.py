@@ -170,8 +170,8 @@ class FeatureTable:
     """The vocabulary's features (see features.analyze) as integer keys, so that the unigrams, bigrams and party
     trigrams of many texts are looked up with a few numpy operations instead of one string each.
 
-    Every word of a bigram or trigram feature is itself a unigram feature (min_df keeps the rarer n-gram only if
-    its words are at least as frequent), but the table does not rely on it: any word of any feature gets an id.
+    Every word of an n-gram feature is in practice a unigram feature too (an n-gram is never more frequent than
+    its words, so min_df keeps them), but the table does not rely on it: any word of any feature gets an id.
     """
 
     word_ids: dict[str, int]
@@ -190,6 +190,8 @@ class FeatureTable:
             for word in words:
                 word_ids.setdefault(word, len(word_ids))
         n = len(word_ids)
+        if n ** 3 >= 1 << 63:
+            raise ModelError(f"a vocabulary of {n} words is too large for 64-bit trigram keys")
         unigram_columns = np.full(n, -1, dtype=np.int64)
         bigrams, trigrams = {}, {}
         for column, words in enumerate(split):
