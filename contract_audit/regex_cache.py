@@ -4,7 +4,7 @@ Python's `re` compiles in pure Python: about half a millisecond per rule regex, 
 200 of them, which is most of a command-line scan's own time after start-up. The cache keeps, per regex, the
 program `re` compiled it to (a list of integers) and hands it straight to the C matcher (`_sre.compile`,
 which checks the program before accepting it) on the next run; it also keeps the prefilter's requirement
-for each regex source.
+for each regex source, used again only with the same prefilter code (a digest of prefilter.py).
 
 It lives in $CONTRACT_AUDIT_CACHE_DIR or ~/.cache/contract-audit (CONTRACT_AUDIT_CACHE_DIR=off turns it
 off), holds nothing but rule patterns (party names are masked before matching, so no contract text ever
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import replacing
 from . import prefilter
+from .atomic import replacing
 from .prefilter import Requirement
 
 try:  # the compiler behind re.compile; the cache is simply not used where these are missing
@@ -85,7 +85,8 @@ class RegexCache:
             for pattern, requested, flags, start, end, groups, groupindex in meta["programs"]:
                 cache.programs[pattern, requested] = _Program(pattern, requested, flags, code[start:end], groups,
                                                               groupindex)
-            if meta.get("prefilter") == _prefilter_version():  # requirements from other prefilter code may be wrong
+            version = _prefilter_version()
+            if version != "unknown" and meta.get("prefilter") == version:  # other prefilter code may differ
                 for source, stored in meta["requirements"].items():
                     cache.requirements[source] = _requirement_from_json(stored)
         except (OSError, ValueError, KeyError, TypeError):
