@@ -29,7 +29,7 @@ _LETTER_SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
 _SPACED_LETTERS = re.compile(r" [A-Za-z] [A-Za-z] ")  # in any letter-spaced word; found far faster
 _REPAIRABLE_LENGTH = 6  # shorter words are too ambiguous to repair
 _WORD = re.compile(rf"[A-Za-z]{{{_REPAIRABLE_LENGTH},}}")
-_LETTERS = re.compile(r"[A-Za-z]+")  # its runs of repairable length are _WORD's matches, found faster
+_LETTERS = re.compile(r"[A-Za-z]+")  # its runs of repairable length are _WORD's matches
 _INFLECTIONS = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "s", "ity", "ies", "y")
 _FUZZY_CUTOFF = 90
 _REPAIR_MEMO_SIZE = 200_000  # words whose repair (or none) is remembered across documents
@@ -239,8 +239,11 @@ class CompiledRules:
         if len(memo) > _REPAIR_MEMO_SIZE:
             memo.clear()
         repairs, unknown = {}, []
-        runs = set(_LETTERS.findall("\n".join(clause.text for clause in clauses)))
-        for word in {run.lower() for run in runs if len(run) >= _REPAIRABLE_LENGTH}:
+        # Letter runs never cross white space, so each distinct chunk of text is read once.
+        chunks = set("\n".join(clause.text for clause in clauses).split())
+        words = {run.lower() for chunk in chunks if len(chunk) >= _REPAIRABLE_LENGTH
+                 for run in _LETTERS.findall(chunk) if len(run) >= _REPAIRABLE_LENGTH}
+        for word in words:
             target = memo.get(word, _UNSEEN)
             if target is _UNSEEN:
                 if _stem(word) in self._vocabulary_stems:

@@ -122,3 +122,14 @@ def test_docx_word_numbering_and_tables(tmp_path):
     assert "2.2 The Supplier may process data abroad:" in doc.text
     assert "(a) in any country where it operates." in doc.text
     assert "Availability | 99.9%" in doc.text
+
+
+def test_a_page_whose_text_runs_together_is_recognised():
+    from contract_audit.ingest.pdf import _looks_glued
+
+    words = ["TheSupplier", "shallhost", "allCitydata", "withintheterritory"] * 20
+    assert _looks_glued("".join(words))
+    assert _looks_glued("\n".join("".join(words[i:i + 8]) for i in range(0, 80, 8)))  # line breaks are not gaps enough
+    assert not _looks_glued(" ".join(words))
+    assert not _looks_glued("\t".join(words))  # any white space counts as a gap
+    assert not _looks_glued("short")

@@ -46,8 +46,8 @@ def read_pdf_pages(data: bytes, name: str) -> list[list[str]]:
 
 def _looks_glued(text: str) -> bool:
     stripped = text.strip()
-    if len(stripped) <= 200:
-        return False
+    if len(stripped) <= 200 or stripped.count(" ") >= _MIN_SPACE_RATIO * len(stripped):
+        return False  # plain spaces alone make the ratio: the common case, without counting all white space
     spaces = len(stripped) - len("".join(stripped.split()))
     return spaces / len(stripped) < _MIN_SPACE_RATIO
 
