@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import zipfile
 from dataclasses import dataclass
@@ -207,12 +208,12 @@ class FeatureTable:
 
     def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every feature occurrence in `texts`, one pair per occurrence, in no set order."""
-        get = self.word_ids.get
+        get, unknown = self.word_ids.get, itertools.repeat(-1)
         ids: list[int] = []
         lengths = []
         for text in texts:
             words = tokens(text)
-            ids.extend([get(word, -1) for word in words])
+            ids.extend(map(get, words, unknown))  # get(word, -1) for each word
             lengths.append(len(words))
         word = np.array(ids, dtype=np.int64)
         row = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
