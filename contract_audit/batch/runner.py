@@ -49,6 +49,7 @@ class WorkerProcess:
     ready: bool = False
     pending: deque = field(default_factory=deque)  # tasks sent, in order; the first is the current one
     started: float | None = None  # when the current file began, per the worker's "start" message
+    exiting: bool = False  # asked to exit by itself
 
     @classmethod
     def spawn(cls, config: WorkerConfig, log=None) -> "WorkerProcess":
@@ -74,13 +75,21 @@ class WorkerProcess:
         self.process.wait()
         self.conn.close()
 
-    def stop(self) -> None:
-        """Let an idle worker exit by itself; one still busy or loading (the batch was interrupted) is killed."""
+    def request_exit(self) -> None:
+        """Ask an idle worker to exit by itself; one still busy or loading (the batch was interrupted) is not asked."""
         if self.ready and not self.pending:
             try:
                 self.conn.send(None)
+                self.exiting = True
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        """Give a worker asked to exit a moment to do so, then make sure it is gone."""
+        if self.exiting:
+            try:
                 self.process.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 pass
         self.kill()
 
@@ -188,6 +197,8 @@ class LocalPool:
 
     def close(self) -> None:
         workers, self.workers = self.workers, []
+        for worker in workers:  # all at once: the workers wind down side by side
+            worker.request_exit()
         for worker in workers:
             worker.stop()
         if self._log is not subprocess.DEVNULL and not self._log.closed:
