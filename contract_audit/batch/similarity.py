@@ -17,8 +17,10 @@ _SAMPLE_MASK = np.uint64(3)  # keep the shingles whose hash ends in 00: a consis
 _rng = np.random.default_rng(20240611)  # fixed: signatures must compare across runs and machines
 _A = _rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)  # odd multipliers
 _B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)
-_WORD_BYTES = np.zeros(256, dtype=bool)  # the bytes of a word: ASCII letters, digits and '_', and all of UTF-8's
-_WORD_BYTES[[*b"0123456789_abcdefghijklmnopqrstuvwxyz", *range(0x80, 0x100)]] = True  # non-ASCII bytes
+# The bytes of a word in lower-cased UTF-8: ASCII letters, digits and '_', and every byte of a non-ASCII
+# character (so non-ASCII punctuation joins the words beside it, which only blurs near-duplicate grouping).
+_WORD_BYTES = np.zeros(256, dtype=bool)
+_WORD_BYTES[[*b"0123456789_abcdefghijklmnopqrstuvwxyz", *range(0x80, 0x100)]] = True
 _WORD_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
 _WORD_BASE_INVERSE = pow(_WORD_BASE, -1, 1 << 64)
 
@@ -71,7 +73,8 @@ def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
         size = max(length, 2 * len(_power_table[0]), 1 << 16)
         with np.errstate(over="ignore"):
             powers = np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64))
-            inverse = np.concatenate(([np.uint64(1)], np.cumprod(np.full(size - 1, _WORD_BASE_INVERSE, dtype=np.uint64))))
+            inverse = np.concatenate(([np.uint64(1)],
+                                      np.cumprod(np.full(size - 1, _WORD_BASE_INVERSE, dtype=np.uint64))))
         _power_table = (powers, inverse)
     return _power_table[0][:length], _power_table[1][:length]
 
