@@ -328,12 +328,21 @@ _PROVISO_END = re.compile(r"\b(?:provided(?:\s+always)?|on\s+condition|unless|if
 def lead_ins(clauses: list[Clause]) -> list[str]:
     """A sub-paragraph inherits its parent's lead-in ('The City shall not:') so that party and negation carry over."""
     by_id = {clause.id: clause for clause in clauses}
+    of_parent: dict[str, str] = {}  # a parent's lead-in, worked out once for all its sub-paragraphs
     prefixes = []
     for clause in clauses:
         parent = by_id.get(clause.parent) if clause.parent else None
-        if parent is not None and parent.text and _LEAD_IN_END.search(parent.text) and not _PROVISO_END.search(parent.text):
-            last = split_sentences(parent.text)[-1].text
-            prefixes.append(last + " ")
-        else:
+        if parent is None:
             prefixes.append("")
+            continue
+        prefix = of_parent.get(parent.id)
+        if prefix is None:
+            prefix = of_parent[parent.id] = _lead_in(parent.text)
+        prefixes.append(prefix)
     return prefixes
+
+
+def _lead_in(text: str) -> str:
+    if text and _LEAD_IN_END.search(text) and not _PROVISO_END.search(text):
+        return split_sentences(text)[-1].text + " "
+    return ""

@@ -72,8 +72,8 @@ def _in_order(ordered: tuple[tuple[str, ...], ...], folded_text: str) -> bool:
 
 
 # A compiled requirement, per branch: its selective groups, each as (bit mask of its scanned words, its other
-# words, to look for one by one), and its ordered groups.
-Gate = tuple[tuple[tuple[tuple[int, tuple[str, ...]], ...], tuple[tuple[str, ...], ...]], ...]
+# words, to look for one by one), and its ordered groups, each word with its bit (0 when not scanned).
+Gate = tuple[tuple[tuple[tuple[int, tuple[str, ...]], ...], tuple[tuple[tuple[str, int], ...], ...]], ...]
 
 
 class WordScanner:
@@ -99,9 +99,12 @@ class WordScanner:
             self.automaton.make_automaton()
 
     def gate(self, requirement: Requirement) -> Gate:
+        bits = self.bits
         return tuple(
-            (tuple((sum(self.bits.get(word, 0) for word in group), tuple(w for w in group if w not in self.bits))
-                   for group in branch.selective), branch.ordered)
+            (tuple((sum(bits.get(word, 0) for word in group), tuple(w for w in group if w not in bits))
+                   for group in branch.selective),
+             tuple(tuple((word, bits.get(word, 0)) for word in group) for group in branch.ordered)
+             if len(branch.ordered) >= 2 else ())
             for branch in _branches(requirement))
 
     def present(self, folded_text: str) -> int:
@@ -125,9 +128,26 @@ def passes(gate: Gate, present: int, folded_text: str) -> bool:
             else:
                 break  # no word of this group: this branch cannot match
         else:
-            if _in_order(ordered, folded_text):
+            if _in_order_present(ordered, present, folded_text):
                 return True
     return False
+
+
+def _in_order_present(ordered: tuple[tuple[tuple[str, int], ...], ...], present: int, folded_text: str) -> bool:
+    """_in_order, skipping the search for scanned words that the text does not hold at all."""
+    position = 0
+    for group in ordered:
+        earliest_end = -1
+        for word, bit in group:
+            if bit and not present & bit:
+                continue
+            found = folded_text.find(word, position)
+            if found != -1 and (earliest_end == -1 or found + len(word) < earliest_end):
+                earliest_end = found + len(word)
+        if earliest_end == -1:
+            return False
+        position = earliest_end
+    return True
 
 
 def _branches(requirement: Requirement) -> tuple[Requirement, ...]:

@@ -77,7 +77,7 @@ def classifiable(text: str, text_with_lead_in: str) -> bool:
     (it obliges or permits someone). Headings, table rows and list fragments carry topic words without
     creating any obligation, and a bag-of-words model over-reads them."""
     return (
-        len(text.split()) >= MIN_WORDS_FOR_CLASSIFIER
+        len(text.split(None, MIN_WORDS_FOR_CLASSIFIER - 1)) >= MIN_WORDS_FOR_CLASSIFIER  # splits no further
         and not DEFINITION.match(text)  # a definition names a thing; it obliges nobody
         and (_OPERATIVE.search(text_with_lead_in) is not None
              or (text.rstrip().endswith(".") and _STATEMENT.search(text) is not None))
