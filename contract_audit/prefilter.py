@@ -52,23 +52,9 @@ def admits(requirement: Requirement, folded_text: str) -> bool:
                 break
         else:
             return False
-    return _in_order(requirement.ordered, folded_text)
-
-
-def _in_order(ordered: tuple[tuple[str, ...], ...], folded_text: str) -> bool:
-    if len(ordered) < 2:
+    if len(requirement.ordered) < 2:
         return True
-    position = 0
-    for group in ordered:
-        earliest_end = -1
-        for word in group:
-            found = folded_text.find(word, position)
-            if found != -1 and (earliest_end == -1 or found + len(word) < earliest_end):
-                earliest_end = found + len(word)
-        if earliest_end == -1:
-            return False
-        position = earliest_end
-    return True
+    return _in_order(tuple(tuple((word, 0) for word in group) for group in requirement.ordered), 0, folded_text)
 
 
 # A compiled requirement, per branch: its selective groups, each as (bit mask of its scanned words, its other
@@ -128,13 +114,14 @@ def passes(gate: Gate, present: int, folded_text: str) -> bool:
             else:
                 break  # no word of this group: this branch cannot match
         else:
-            if _in_order_present(ordered, present, folded_text):
+            if _in_order(ordered, present, folded_text):
                 return True
     return False
 
 
-def _in_order_present(ordered: tuple[tuple[tuple[str, int], ...], ...], present: int, folded_text: str) -> bool:
-    """_in_order, skipping the search for scanned words that the text does not hold at all."""
+def _in_order(ordered: tuple[tuple[tuple[str, int], ...], ...], present: int, folded_text: str) -> bool:
+    """Whether the text holds a word of each group, each after the one before. A word with a bit (a scanned
+    word) is only searched for when `present` has that bit: the text does not hold it otherwise."""
     position = 0
     for group in ordered:
         earliest_end = -1
