@@ -37,14 +37,6 @@ class ClauseModel:
     meta: dict
 
     @property
-    def index(self) -> dict[str, int]:
-        cached = self.meta.get("_index")
-        if cached is None:
-            cached = {term: i for i, term in enumerate(self.vocabulary.tolist())}
-            self.meta["_index"] = cached
-        return cached
-
-    @property
     def table(self) -> FeatureTable:
         cached = self.meta.get("_table")
         if cached is None:
@@ -219,7 +211,8 @@ class FeatureTable:
         row = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         n = len(self.word_ids)
         known = word >= 0
-        unigram = np.where(known, self.unigram_columns[np.where(known, word, 0)], -1)
+        unigram = np.full(len(word), -1, dtype=np.int64)
+        unigram[known] = self.unigram_columns[word[known]]
         parts_rows, parts_columns = [row[unigram >= 0]], [unigram[unigram >= 0]]
         first, second = word[:-1], word[1:]
         pair = (row[:-1] == row[1:]) & (first >= 0) & (second >= 0)

@@ -321,9 +321,9 @@ def _strip_label(raw: str, marker: _Marker) -> str:
 
 
 _SMALL_WORDS = {"and", "of", "the", "to", "for", "in", "on", "or", "by", "with", "a", "an"}
-# A word that no title contains (see _is_title): lowercase first letter, and not a small word, even once a
-# title's closing '.' or ':' is cut off it ("to:").
-_UNTITLED_WORD = re.compile(r"(?<!\S)(?!(?:" + "|".join(sorted(_SMALL_WORDS)) + r")(?!\w))[a-z]")
+# A word that no title contains (see _is_title): lowercase first letter, and not a small word in any case
+# ("aND"), even once a title's closing '.' or ':' is cut off it ("to:").
+_UNTITLED_WORD = re.compile(r"(?<!\S)(?!(?i:" + "|".join(sorted(_SMALL_WORDS)) + r")(?!\w))[a-z]")
 _TITLE_END = re.compile(r"[.:\-–—]")
 
 

@@ -27,9 +27,7 @@ _SENTENCE_END = re.compile(r"(?:\.(?=\s+[A-Z(\"“‘])|;(?=\s+[A-Z]))")
 _ABBREVIATIONS = ("e.g", "i.e", "etc", "no", "nos", "art", "sec", "ltd", "inc", "co", "st", "cf", "para", "cl", "s")
 _LETTER_SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
 _SPACED_LETTERS = re.compile(r" [A-Za-z] [A-Za-z] ")  # in any letter-spaced word; found far faster
-_REPAIRABLE_LENGTH = 6  # shorter words are too ambiguous to repair
-_WORD = re.compile(rf"[A-Za-z]{{{_REPAIRABLE_LENGTH},}}")
-_LETTERS = re.compile(r"[A-Za-z]+")  # its runs of repairable length are _WORD's matches
+_WORD = re.compile(r"[A-Za-z]{6,}")  # shorter words are too ambiguous to repair
 _INFLECTIONS = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "s", "ity", "ies", "y")
 _FUZZY_CUTOFF = 90
 _REPAIR_MEMO_SIZE = 200_000  # words whose repair (or none) is remembered across documents
@@ -241,8 +239,7 @@ class CompiledRules:
         repairs, unknown = {}, []
         # Letter runs never cross white space, so each distinct chunk of text is read once.
         chunks = set("\n".join(clause.text for clause in clauses).split())
-        words = {run.lower() for chunk in chunks if len(chunk) >= _REPAIRABLE_LENGTH
-                 for run in _LETTERS.findall(chunk) if len(run) >= _REPAIRABLE_LENGTH}
+        words = {word.lower() for chunk in chunks for word in _WORD.findall(chunk)}
         for word in words:
             target = memo.get(word, _UNSEEN)
             if target is _UNSEEN:

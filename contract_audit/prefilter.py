@@ -63,13 +63,13 @@ Gate = tuple[tuple[tuple[tuple[int, tuple[str, ...]], ...], tuple[tuple[tuple[st
 
 
 class WordScanner:
-    """Finds which of the requirements' words a text holds in one pass (an Aho-Corasick automaton), so that a
-    sentence checked against many patterns is read once instead of once per word and pattern.
+    """Finds which words of the requirements' selective groups a text holds, in one pass (an Aho-Corasick
+    automaton), so that a sentence checked against many patterns is read once instead of once per word and
+    pattern. `passes` decides exactly as `admits` does.
 
     Words shorter than four letters (other than rare marks such as '[') are left out: they occur in most
     sentences, so scanning for them costs more than it rejects; they are looked for one by one, as `admits`
-    does. `passes` decides exactly as
-    `admits` does.
+    does, and so are words of the ordered groups that are not scanned.
     """
 
     def __init__(self, requirements) -> None:
@@ -207,8 +207,9 @@ class _Parser:
         run: list[str] = []
 
         def close_run() -> None:
-            if len(run) >= _MIN_WORD or (run and not any(char.isalnum() or char in _COMMON_MARKS for char in run)):
-                groups.append(frozenset({fold_case("".join(run))}))
+            word = fold_case("".join(run))
+            if word and (len(run) >= _MIN_WORD or not any(char.isalnum() or char in _COMMON_MARKS for char in run)):
+                groups.append(frozenset({word}))  # (a lone combining dot folds to nothing, and requires nothing)
             run.clear()
 
         while self.position < len(self.pattern) and self._peek() not in "|)":
@@ -228,7 +229,7 @@ class _Parser:
                 end = self._macro_end()
                 words = self.macro_words.get(self.pattern[self.position + 1:end - 1])
                 self.position = end
-                if self._quantifier().minimum > 0 and words:
+                if self._quantifier().minimum > 0 and words and all(fold_case(word) for word in words):
                     groups.append(frozenset(fold_case(word) for word in words))
             elif char == "\\":
                 literal = self._escape()

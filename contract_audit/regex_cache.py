@@ -4,7 +4,8 @@ Python's `re` compiles in pure Python: about half a millisecond per rule regex, 
 200 of them, which is most of a command-line scan's own time after start-up. The cache keeps, per regex, the
 program `re` compiled it to (a list of integers) and hands it straight to the C matcher (`_sre.compile`,
 which checks the program before accepting it) on the next run; it also keeps the prefilter's requirement
-for each regex source, used again only with the same prefilter code (a digest of prefilter.py).
+for each regex source, used again only with the same prefilter code and party macro words (a digest of
+both).
 
 It lives in $CONTRACT_AUDIT_CACHE_DIR or ~/.cache/contract-audit (CONTRACT_AUDIT_CACHE_DIR=off turns it
 off), holds nothing but rule patterns (party names are masked before matching, so no contract text ever
@@ -148,11 +149,16 @@ class RegexCache:
 
 @functools.lru_cache(maxsize=1)
 def _prefilter_version() -> str:
-    """A digest of the prefilter's own source: stored requirements are reused only with the code that made them."""
+    """A digest of what a requirement is computed from besides its regex: the prefilter's own source and the
+    words the party macros stand for. Stored requirements are reused only when both are the same."""
+    from .rules import macro_words
+
     try:
-        return hashlib.sha256(Path(prefilter.__file__).read_bytes()).hexdigest()
+        source = Path(prefilter.__file__).read_bytes()
     except (OSError, TypeError):
         return "unknown"
+    words = json.dumps({macro: sorted(words) for macro, words in sorted(macro_words().items())})
+    return hashlib.sha256(source + words.encode("utf-8")).hexdigest()
 
 
 def _requirement_to_json(requirement: Requirement) -> list:

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from contract_audit.classifier import LABELS, load_model
+from contract_audit.classifier import LABELS, FeatureTable, load_model
 from contract_audit.errors import ModelError
 from contract_audit.features import analyze, tokens
 from contract_audit.model import FAMILIES
@@ -94,10 +94,11 @@ def test_negation_and_roles_in_features():
 
 def _feature_counts_from_strings(model, texts):
     """The plain reading of the model's features: every string of features.analyze looked up by name."""
+    index = {term: column for column, term in enumerate(model.vocabulary.tolist())}
     counts = {}
     for row, text in enumerate(texts):
         for feature in analyze(text):
-            column = model.index.get(feature)
+            column = index.get(feature)
             if column is not None:
                 counts[row, column] = counts.get((row, column), 0) + 1
     return counts
@@ -114,6 +115,8 @@ def test_feature_table_finds_the_same_features_as_the_feature_strings():
         counts[row, column] = counts.get((row, column), 0) + 1
     expected = _feature_counts_from_strings(model, texts)
     assert counts == expected
+    empty = FeatureTable.of([])  # a model with no features scores every text by its intercepts alone
+    assert [len(part) for part in empty.features(["The Supplier shall host data.", ""])] == [0, 0]
     assert any(" " in str(model.vocabulary[column]) for _, column in expected)  # bigrams and trigrams too
     assert any(str(model.vocabulary[column]).count(" ") == 2 for _, column in expected)
 

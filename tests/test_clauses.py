@@ -120,8 +120,9 @@ def test_run_in_title_quick_check_never_changes_the_heading_found():
 
     rng = random.Random(7)
     words = ["to", "of", "an", "and", "The", "THE", "Data", "data", "x", ":", ".", " - ", " — ", "to:", "and.",
-             "é", "É", "1.", "(a)", ",", ";", "Of", "shall", "Sub-Clause", "e.g.", "If"]
+             "é", "É", "1.", "(a)", ",", ";", "Of", "shall", "Sub-Clause", "e.g.", "If", "aND", "oF", "tO:"]
     texts = ["Data Residency. The Supplier shall host data locally.", "If to the Contractor, to: Redwater LLC",
+             "Data aND Residency. The Supplier shall host data locally.",
              "The Supplier shall keep logs: daily.", "Accepted and Agreed to:", "KEY CUSTODY — keys stay local"]
     texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(5000)]
     titled = 0

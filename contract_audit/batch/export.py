@@ -209,12 +209,16 @@ class ReportPages:
         self.directory.mkdir(exist_ok=True)
         self.template = _environment().get_template("report.html")
 
+    def exists(self, sha256: str) -> bool:
+        """Content-addressed: an existing page is already this content's report."""
+        return (self.directory / f"{sha256}.html").exists()
+
     def write(self, sha256: str, report_json: str) -> None:
-        target = self.directory / f"{sha256}.html"
-        if not target.exists():  # content-addressed: an existing report is already this content's report
+        if not self.exists(sha256):
             # No fsync per report (thousands of them): a report lost to a power cut is re-made by the next export.
-            atomic_write(target, self.template.render(reports=[_StoredReport(json.loads(report_json))],
-                                                      version=self.version), durable=False)
+            atomic_write(self.directory / f"{sha256}.html",
+                         self.template.render(reports=[_StoredReport(json.loads(report_json))], version=self.version),
+                         durable=False)
 
 
 def _attributes(finding: dict) -> SimpleNamespace:
@@ -229,11 +233,12 @@ def write_dashboard(store: Store, out_dir: Path) -> Path:
     from .. import __version__
 
     pages = ReportPages(out_dir)
-    for sha256, report in store.reports():
-        pages.write(sha256, report)  # those written while the batch ran are kept
+    for sha256 in store.report_hashes():
+        if not pages.exists(sha256):  # most were written while the batch ran
+            pages.write(sha256, store.report(sha256))
     path = out_dir / DASHBOARD_NAME
-    atomic_write(path, _environment().get_template("dashboard.html").render(data=dashboard_data(store),
-                                                                             version=__version__))
+    dashboard = pages.template.environment.get_template("dashboard.html")
+    atomic_write(path, dashboard.render(data=dashboard_data(store), version=__version__))
     return path
 
 

@@ -131,6 +131,10 @@ class Store:
         """(sha256, report JSON text) for every successful content, by hash."""
         yield from self.db.execute("SELECT sha256, report FROM results WHERE status = 'ok' ORDER BY sha256")
 
+    def report_hashes(self) -> list[str]:
+        """The hash of every successful content, in order."""
+        return [row[0] for row in self.db.execute("SELECT sha256 FROM results WHERE status = 'ok' ORDER BY sha256")]
+
     def report(self, sha256: str) -> str | None:
         row = self.db.execute("SELECT report FROM results WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
