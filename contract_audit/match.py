@@ -96,7 +96,7 @@ class CompiledRules:
             self.phrases.add(f"anchor-{key}", [self.nlp.make_doc(anchor)])
         self.vocabulary = sorted({word for anchor in anchor_texts for word in _WORD.findall(anchor.lower())})
         self._vocabulary_stems = {_stem(word) for word in self.vocabulary}
-        self._plans = self._make_plans()
+        self._scanner, self._plans = self._make_plans()
 
     def _regex(self, source: str, rule: Rule) -> re.Pattern:
         """A rule regex, compiled the first time a sentence that may match it needs it: compiling costs
@@ -197,20 +197,21 @@ class CompiledRules:
                 candidates.setdefault(_sentence_index(sentences, doc[start].idx), set()).add(rule_index)
         return candidates
 
-    def _make_plans(self) -> list[tuple[list, list]]:
-        """Per rule, its patterns best score first (the first that matches is the one reported) and its
-        `unless` patterns, each with the gate of words a sentence needs before the regex is worth searching."""
+    def _make_plans(self) -> tuple[WordScanner, list[tuple[list, list]]]:
+        """The word scanner over every pattern's required words, and per rule its patterns best score first (the
+        first that matches is the one reported) and its `unless` patterns, each with the gate of words a
+        sentence needs before the regex is worth searching."""
         requirements = {source: self._required_words(source) for rule in self.rules
                         for source in [pattern.regex for pattern in rule.patterns] + list(rule.unless)}
-        self._scanner = WordScanner(requirements.values())
-        gates = {source: self._scanner.gate(requirement) for source, requirement in requirements.items()}
+        scanner = WordScanner(requirements.values())
+        gates = {source: scanner.gate(requirement) for source, requirement in requirements.items()}
         plans = []
         for rule in self.rules:
             ranked = sorted(rule.patterns, key=lambda pattern: -pattern.score)  # stable: ties keep file order
             plans.append(([(pattern, gates[pattern.regex]) for pattern in ranked],
                           [(source, gates[source]) for source in rule.unless]))
         self._stored.save()
-        return plans
+        return scanner, plans
 
     def _match_sentence(self, rule_index: int, text: str, folded: str, present: int, offset: int,
                         heading_and_text: str):
