@@ -79,7 +79,12 @@ def scan(files, fmt, output, rules_dirs, policy, fail_on):
             failed += 1
             click.echo(f"error: {exc}", err=True)
     if reports:
-        _write(render(reports, fmt), output)
+        if fmt == "json":
+            from .report.json import render_json
+
+            _write(render_json(reports, as_list=len(files) > 1), output)
+        else:
+            _write(render(reports, fmt), output)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
     if fail_on:

@@ -341,6 +341,11 @@ def shipped_rules_dir() -> Path:
     return shipped_dir("rules", "contract_audit.shipped_rules")
 
 
+def rule_files(directory: Path) -> list[Path]:
+    """The rule files of a rule folder, in load order."""
+    return sorted(list(directory.glob("*.yaml")) + list(directory.glob("*.yml")))
+
+
 def load_rules(extra_dirs=(), include_shipped: bool = True, policy: Policy | None = None,
                trust_shipped: bool = False) -> RuleSet:
     """Load the shipped library and extra rule folders. With `trust_shipped` the shipped regexes are not
@@ -352,7 +357,7 @@ def load_rules(extra_dirs=(), include_shipped: bool = True, policy: Policy | Non
     for directory in dirs:
         if not directory.is_dir():
             raise RuleError(f"{directory}: rule folder not found")
-        files = sorted(list(directory.glob("*.yaml")) + list(directory.glob("*.yml")))
+        files = rule_files(directory)
         if not files:
             raise RuleError(f"{directory}: no rule files (*.yaml) in this folder")
         for path in files:

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 class Item:
     """One input file. `path` is what the analyst sees: the path as given, with "!" between a ZIP archive and
     the member inside it ("tenders/2019.zip!lot 3/contract.pdf"). `file` is the absolute path on disk (the
-    outermost ZIP for archive members) and `members` the chain of member names inside (nested) ZIPs."""
+    outermost ZIP for archive members) and `members` the chain of member names inside (nested) ZIPs, with
+    `indexes` their positions in their archives' entry lists (a ZIP may hold two entries of the same name)."""
 
     path: str
     file: str
     members: tuple[str, ...] = ()
     size: int = 0
+    indexes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,11 @@ class Outcome:
     report_json: str | None = None
     signature: bytes | None = None
     seconds: float = 0.0
+    # The failure lies with the file that was read (it changed while the batch ran), not with the content the
+    # batch hashed: it is recorded against that file alone, and another file with the content is audited.
+    file_failure: bool = False
 
 
-def failed(task: Task, error: str, seconds: float = 0.0) -> Outcome:
-    return Outcome(sha256=task.sha256, path=task.item.path, status="failed", error=error, seconds=seconds)
+def failed(task: Task, error: str, seconds: float = 0.0, file_failure: bool = False) -> Outcome:
+    return Outcome(sha256=task.sha256, path=task.item.path, status="failed", error=error, seconds=seconds,
+                   file_failure=file_failure)

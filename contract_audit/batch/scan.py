@@ -63,7 +63,13 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
     out = Path(options.out)
     if out.exists() and not out.is_dir():
         raise AuditError(f"{out}: --out must be a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    for directory in options.rules_dirs:
+        if not Path(directory).is_dir():
+            raise AuditError(f"{directory}: rule folder not found")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AuditError(f"{out}: cannot create the output folder ({exc.strerror})") from None
     store = Store(out / STORE_NAME)
     pool = None
     try:
@@ -75,20 +81,34 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
         progress.note(f"found {len(found.items) + len(found.rejected)} files"
                       + (f" ({found.skipped} of other types left out)" if found.skipped else "") + "; hashing")
         holders = _record_inputs(store, found, options.limits)
+        store.rehome({sha256: [item.path for item in items] for sha256, items in holders.items()})
         finished = store.finished()
         tasks = [Task(sha256, min(items, key=lambda i: i.path)) for sha256, items in holders.items() if sha256 not in finished]
         tasks.sort(key=lambda t: (-t.item.size, t.item.path))  # largest first: the last chunks stay short
         resumed = len(holders) - len(tasks)
+        audited = len(tasks)
         if resumed:
             progress.note(f"resuming: {resumed} distinct files already done, {len(tasks)} to go")
         progress = Progress(len(tasks), stream, options.progress)
         # Each report page is written as its result arrives, while the workers are busy, not all at the end.
         pages = ReportPages(out) if "html" in options.formats else None
-        for outcome in pool.run(tasks):
-            store.save(outcome)
-            if pages is not None and outcome.status == "ok":
-                pages.write(outcome.sha256, outcome.report_json)
-            progress.update(failed=outcome.status == "failed")
+        failed_files: set[str] = set()
+        while tasks:
+            retries = []
+            for outcome in pool.run(tasks):
+                if outcome.file_failure:
+                    store.fail_file(outcome.path, outcome.error)
+                    failed_files.add(outcome.path)
+                    others = [item for item in holders[outcome.sha256] if item.path not in failed_files]
+                    if others:  # the content is still to be audited, from another file that holds it
+                        retries.append(Task(outcome.sha256, min(others, key=lambda i: i.path)))
+                        progress.total += 1
+                else:
+                    store.save(outcome)
+                if pages is not None and outcome.status == "ok":
+                    pages.write(outcome.sha256, outcome.report_json)
+                progress.update(failed=outcome.status == "failed")
+            tasks = retries
         progress.finish()
         pool.close()
         store.set_near_groups(near_duplicate_groups(store.signatures()))
@@ -96,7 +116,7 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
         rows = store.documents()
         summary = BatchSummary(
             out=out, files=len(rows), ok=sum(r["status"] == "ok" for r in rows),
-            failed=sum(r["status"] == "failed" for r in rows), audited=len(tasks), resumed=resumed,
+            failed=sum(r["status"] == "failed" for r in rows), audited=audited, resumed=resumed,
             duplicates=sum(bool(r["duplicate_of"]) for r in rows), skipped=found.skipped,
             pages=sum(r["pages"] or 0 for r in rows if r["status"] == "ok"),
             seconds=time.monotonic() - started, outputs=[out / STORE_NAME] + outputs,
@@ -126,13 +146,13 @@ def settings_fingerprint(options: BatchOptions) -> str:
     duplicates are recognised)."""
     from .. import __version__
     from ..classifier import MODEL_NAME, shipped_model_dir
-    from ..rules import shipped_rules_dir
+    from ..rules import rule_files, shipped_rules_dir
     from .similarity import SCHEME
 
     digest = hashlib.sha256(f"{__version__} signature scheme {SCHEME}".encode())
-    files = sorted(shipped_rules_dir().glob("*.yaml"))
+    files = rule_files(shipped_rules_dir())
     for directory in options.rules_dirs:
-        files += sorted(Path(directory).glob("*.yaml"))
+        files += rule_files(Path(directory))
     files += sorted(shipped_model_dir().glob(f"{MODEL_NAME}.*"))
     if options.policy:
         files.append(Path(options.policy))

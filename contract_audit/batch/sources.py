@@ -9,17 +9,20 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
+import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import AuditError
-from ..ingest import MAX_FILE_BYTES
+from ..ingest import MAX_FILE_BYTES, displayable
 from .records import Item
 
 DOCUMENT_SUFFIXES = (".pdf", ".docx", ".doc", ".txt", ".md", ".markdown")
 ARCHIVE_SUFFIXES = (".zip",)
 SEPARATOR = "!"
+_DRIVE = re.compile(r"[A-Za-z]:")  # "C:evil.pdf", "C:/evil.pdf": a Windows drive, not a folder name with a colon
 _READ_BLOCK = 1024 * 1024
 
 
@@ -33,6 +36,7 @@ class Limits:
     # Contracts compress about 3:1 to 10:1; a member expanding 200 times over is built to exhaust memory.
     max_ratio: float = 200.0
     ratio_floor_bytes: int = 1024 * 1024  # small members may compress well without being suspicious
+    archive_ratio_floor_bytes: int = 64 * 1024 * 1024  # the same, for a whole archive
     max_archive_bytes: int = 16 * 1024 ** 3
     max_members: int = 200_000
     max_depth: int = 3
@@ -52,20 +56,29 @@ class Found:
     items: list[Item]
     rejected: list[Rejected]
     skipped: int  # files with other extensions (images, spreadsheets) found in folders and archives
+    seen: set = field(default_factory=set, repr=False)  # what was found already, by real location
+
+    def first_time(self, key) -> bool:
+        """False for an input already found through another of the given paths ('tenders' and 'tenders/a.pdf')."""
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
 
 
 def discover(paths, limits: Limits = Limits()) -> Found:
-    """Walk folders (recursively, sorted, hidden files skipped) and ZIP archives (nested too) under `paths`."""
+    """Walk folders (recursively, sorted, hidden files skipped) and ZIP archives (nested too) under `paths`.
+    A file reached through several of the given paths is one input."""
     found = Found([], [], 0)
     for given in paths:
         path = Path(given)
         if not path.exists():
-            raise AuditError(f"{given}: no such file or folder")
+            raise AuditError(f"{displayable(str(given))}: no such file or folder")
         if path.is_dir():
             for file in _walk(path):
-                _add_file(found, file, str(file), limits, explicit=False)
+                _add_file(found, file, displayable(str(file)), limits, explicit=False)
         else:
-            _add_file(found, path, str(given), limits, explicit=True)
+            _add_file(found, path, displayable(str(given)), limits, explicit=True)
     _make_paths_unique(found)
     return found
 
@@ -84,37 +97,43 @@ def _hidden(name: str) -> bool:
 
 def _add_file(found: Found, file: Path, shown: str, limits: Limits, explicit: bool) -> None:
     suffix = file.suffix.lower()
-    if suffix in ARCHIVE_SUFFIXES:
-        _add_archive(found, str(file.resolve()), shown, limits)
-    elif suffix in DOCUMENT_SUFFIXES or explicit:
-        try:
-            size = file.stat().st_size
-        except OSError as exc:
-            found.rejected.append(Rejected(shown, f"cannot be read ({exc.strerror})"))
-            return
-        found.items.append(Item(path=shown, file=str(file.resolve()), size=size))
-    else:
+    if suffix not in DOCUMENT_SUFFIXES + ARCHIVE_SUFFIXES and not explicit:
         found.skipped += 1
+        return
+    real = os.path.realpath(file)
+    if not found.first_time((real, ())):
+        return
+    try:
+        status = os.stat(file)
+    except OSError as exc:
+        found.rejected.append(Rejected(shown, f"cannot be read ({exc.strerror})"))
+        return
+    if not stat.S_ISREG(status.st_mode):
+        found.rejected.append(Rejected(shown, "not a regular file (a device, pipe or socket); not read"))
+    elif suffix in ARCHIVE_SUFFIXES:
+        _add_archive(found, real, shown, limits, size=status.st_size)
+    else:
+        found.items.append(Item(path=shown, file=real, size=status.st_size))
 
 
 def _add_archive(found: Found, file: str, shown: str, limits: Limits, members: tuple[str, ...] = (),
-                 archive: zipfile.ZipFile | None = None) -> None:
+                 indexes: tuple[int, ...] = (), archive: zipfile.ZipFile | None = None, size: int = 0) -> None:
     try:
         archive = archive or zipfile.ZipFile(file)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         found.rejected.append(Rejected(shown, f"not a readable ZIP archive ({exc})"))
         return
-    if len(infos) > limits.max_members:
-        found.rejected.append(Rejected(shown, f"ZIP archive with {len(infos)} entries, over the {limits.max_members} limit"))
+    if _is_word_document(infos):  # a .docx is a ZIP archive too; named .zip, it is still one contract
+        found.items.append(Item(path=shown, file=file, members=members, size=size, indexes=indexes))
         return
-    declared = sum(info.file_size for info in infos)
-    if declared > limits.max_archive_bytes:
-        found.rejected.append(Rejected(
-            shown, f"ZIP archive declares {declared // 1024 ** 2} MiB uncompressed, over the "
-                   f"{limits.max_archive_bytes // 1024 ** 2} MiB limit (zip bomb?)"))
+    problem = archive_problem(infos, limits)
+    if problem:
+        found.rejected.append(Rejected(shown, problem))
         return
-    for info in sorted(infos, key=lambda i: i.filename):
+    inputs_before = len(found.items) + len(found.rejected)
+    others = 0
+    for index, info in sorted(enumerate(infos), key=lambda pair: pair[1].filename):
         if info.is_dir():
             continue
         name = info.filename
@@ -124,7 +143,7 @@ def _add_archive(found: Found, file: str, shown: str, limits: Limits, members: t
             continue
         suffix = PurePosixPath(name).suffix.lower()
         if suffix not in DOCUMENT_SUFFIXES + ARCHIVE_SUFFIXES:
-            found.skipped += 1
+            others += 1
             continue
         problem = member_problem(info, limits)
         if problem:
@@ -138,16 +157,43 @@ def _add_archive(found: Found, file: str, shown: str, limits: Limits, members: t
             except (SourceError, zipfile.BadZipFile, OSError, ValueError) as exc:
                 found.rejected.append(Rejected(member_shown, f"not a readable ZIP archive ({exc})"))
                 continue
-            _add_archive(found, file, member_shown, limits, members + (name,), inner)
+            _add_archive(found, file, member_shown, limits, members + (name,), indexes + (index,), inner, info.file_size)
         else:
-            found.items.append(Item(path=member_shown, file=file, members=members + (name,), size=info.file_size))
+            found.items.append(Item(path=member_shown, file=file, members=members + (name,), size=info.file_size,
+                                    indexes=indexes + (index,)))
+    found.skipped += others
+    if len(found.items) + len(found.rejected) == inputs_before:
+        # An archive is an input too: one that holds no contract must still end as a record.
+        found.rejected.append(Rejected(shown, "no contracts (PDF, DOCX, text) in this ZIP archive"
+                                       + (f"; {others} other files left out" if others else ""), size))
+
+
+def _is_word_document(infos: list[zipfile.ZipInfo]) -> bool:
+    names = {info.filename for info in infos}
+    return "[Content_Types].xml" in names and "word/document.xml" in names
+
+
+def archive_problem(infos: list[zipfile.ZipInfo], limits: Limits) -> str | None:
+    """Why a ZIP archive must not be read at all, or None."""
+    if len(infos) > limits.max_members:
+        return f"ZIP archive with {len(infos)} entries, over the {limits.max_members} limit"
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_archive_bytes:
+        return (f"ZIP archive declares {declared // 1024 ** 2} MiB uncompressed, over the "
+                f"{limits.max_archive_bytes // 1024 ** 2} MiB limit (zip bomb?)")
+    compressed = max(1, sum(info.compress_size for info in infos))
+    # Many members each just under the per-member floor add up to a bomb all the same.
+    if declared > limits.archive_ratio_floor_bytes and declared > limits.max_ratio * compressed:
+        return (f"ZIP archive expands {declared // compressed}:1 overall, over the {limits.max_ratio:.0f}:1 limit "
+                "(zip bomb?); not read")
+    return None
 
 
 def member_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
     """Why a ZIP member must not be read, or None."""
     name = info.filename
     parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]) or "\x00" in name:
+    if name.startswith(("/", "\\")) or ".." in parts or _DRIVE.match(name) or "\x00" in name:
         return "unsafe member name in ZIP archive (absolute path or '..': zip-slip); not read"
     if info.flag_bits & 0x1:
         return "encrypted ZIP member; supply an unlocked archive"
@@ -184,12 +230,14 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
 def _make_paths_unique(found: Found) -> None:
     """A ZIP may hold the same member name twice; every input must still be one record under its own name."""
     seen: dict[str, int] = {}
-    unique = []
-    for item in found.items:
-        count = seen.get(item.path, 0)
-        seen[item.path] = count + 1
-        unique.append(item if not count else Item(f"{item.path}#{count + 1}", item.file, item.members, item.size))
-    found.items = unique
+
+    def unique(path: str) -> str:
+        count = seen.get(path, 0)
+        seen[path] = count + 1
+        return path if not count else f"{path}#{count + 1}"
+
+    found.items = [replace(item, path=unique(item.path)) for item in found.items]
+    found.rejected = [replace(rejected, path=unique(rejected.path)) for rejected in found.rejected]
 
 
 class Reader:
@@ -205,12 +253,12 @@ class Reader:
             return self._read_file(item)
         archive = self._archive(item.file, ())
         for depth, name in enumerate(item.members[:-1]):
-            key = item.members[:depth + 1]
+            key = item.indexes[:depth + 1]
             if (item.file, key) not in self._open:
-                data = _read_member(archive, self._info(archive, name), self.limits)
+                data = _read_member(archive, self._info(archive, name, item.indexes[depth]), self.limits)
                 self._remember((item.file, key), zipfile.ZipFile(io.BytesIO(data)))
             archive = self._open[(item.file, key)]
-        info = self._info(archive, item.members[-1])
+        info = self._info(archive, item.members[-1], item.indexes[-1])
         problem = member_problem(info, self.limits)
         if problem:
             raise SourceError(problem)
@@ -236,11 +284,13 @@ class Reader:
                 raise SourceError(f"the ZIP archive cannot be read ({exc})") from None
         return self._open[(file, key)]
 
-    def _info(self, archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
-        try:
-            return archive.getinfo(name)
-        except KeyError:
-            raise SourceError("the member is no longer in its ZIP archive") from None
+    @staticmethod
+    def _info(archive: zipfile.ZipFile, name: str, index: int) -> zipfile.ZipInfo:
+        """The entry at `index`, by position: a ZIP may hold several entries of the same name."""
+        infos = archive.infolist()
+        if 0 <= index < len(infos) and infos[index].filename == name:
+            return infos[index]
+        raise SourceError("the member is no longer in its ZIP archive")
 
     def _remember(self, key, archive: zipfile.ZipFile) -> None:
         self._open[key] = archive

@@ -94,6 +94,21 @@ class Store:
             self.db.execute("DELETE FROM files")
             self.db.executemany("INSERT OR REPLACE INTO files (path, size, sha256, error) VALUES (?, ?, ?, ?)", rows)
 
+    def fail_file(self, path: str, error: str) -> None:
+        """Record a failure that concerns one file, not its content (see Outcome.file_failure)."""
+        with self._transaction():
+            self.db.execute("UPDATE files SET error = ? WHERE path = ?", (error, path))
+
+    def rehome(self, holders: dict[str, list[str]]) -> None:
+        """Results audited from a file that is no longer an input under that name (renamed, moved, edited since)
+        take the first of this run's files that hold the same content, so no record points at a file outside
+        the batch. `holders` maps a content hash to this run's paths holding it."""
+        rows = self.db.execute("SELECT sha256, path FROM results").fetchall()
+        updates = [(min(holders[sha256]), sha256) for sha256, path in rows
+                   if sha256 in holders and path not in holders[sha256]]
+        with self._transaction():
+            self.db.executemany("UPDATE results SET path = ? WHERE sha256 = ?", updates)
+
     def finished(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT sha256 FROM results")}
 

@@ -43,7 +43,8 @@ def audit_task(auditor, task: Task, reader: Reader) -> Outcome:
         _test_hooks(name)
         data = reader.read(task.item)
         if content_hash(data) != task.sha256:
-            return failed(task, "the file changed while the batch was running", time.perf_counter() - start)
+            return failed(task, "the file changed while the batch was running", time.perf_counter() - start,
+                          file_failure=True)
         report = auditor.audit_bytes(data, name)
         return _summary(task, report, time.perf_counter() - start)
     except AuditError as exc:

@@ -15,6 +15,12 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
+def displayable(path: str) -> str:
+    """A path as text that can be stored and shown: a file name that is not valid UTF-8 (its undecodable
+    bytes arrive as surrogate escapes) keeps those bytes as '\\xff' escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def detect_format(data: bytes, name: str) -> str:
     """Return 'pdf', 'docx', 'markdown' or 'text'; raise IngestError for anything else."""
     if not data.strip():
@@ -28,6 +34,11 @@ def detect_format(data: bytes, name: str) -> str:
         raise IngestError(
             f"{name}: an encrypted Office file or a legacy .doc; save it as an unprotected .docx or PDF"
         )
+    opening = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    if opening.startswith(b"{\\rtf"):
+        raise IngestError(f"{name}: an RTF document (unsupported); save it as .docx or PDF")
+    if opening.startswith((b"<!doctype html", b"<html")):
+        raise IngestError(f"{name}: a web page or a Word document saved as HTML (unsupported); save it as .docx or PDF")
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(f"{name}: unsupported file type (expected PDF, DOCX, text or Markdown)")
     return "markdown" if name.lower().endswith((".md", ".markdown")) else "text"
@@ -64,15 +75,16 @@ def read_bytes(data: bytes, name: str) -> Document:
 
 def read_document(path: str | Path) -> Document:
     path = Path(path)
+    shown = displayable(str(path))
     if not path.exists():
-        raise IngestError(f"{path}: no such file")
+        raise IngestError(f"{shown}: no such file")
     if path.is_dir():
-        raise IngestError(f"{path}: is a folder, not a file")
+        raise IngestError(f"{shown}: is a folder, not a file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise IngestError(f"{path}: {size // (1024 * 1024)} MiB is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit")
+        raise IngestError(f"{shown}: {size // (1024 * 1024)} MiB is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise IngestError(f"{path}: cannot be read ({exc.strerror})") from None
-    return read_bytes(data, str(path))
+        raise IngestError(f"{shown}: cannot be read ({exc.strerror})") from None
+    return read_bytes(data, shown)

@@ -18,7 +18,9 @@ def read_pdf_pages(data: bytes, name: str) -> list[list[str]]:
         message = str(exc).lower()
         if "password" in message:
             raise IngestError(f"{name}: the PDF is encrypted (password protected); supply an unlocked copy") from None
-        raise IngestError(f"{name}: not a readable PDF (corrupt or damaged file: {exc})") from None
+        # PDFium reports a file with no page tree (a PDF of no pages) as a failure whose code is "Success".
+        detail = "no pages, or a damaged page tree" if "success" in message else f"corrupt or damaged file: {exc}"
+        raise IngestError(f"{name}: not a readable PDF ({detail})") from None
     try:
         pages = []
         glued: list[int] = []

@@ -49,7 +49,9 @@ def report_to_dict(report: Report) -> dict:
     }
 
 
-def render_json(reports: list[Report]) -> str:
-    """One object for one file, a list for several."""
+def render_json(reports: list[Report], as_list: bool | None = None) -> str:
+    """One object for one file, a list for several. `as_list` decides for the caller that was given several
+    files of which only one could be read: the output's shape follows the command, not what succeeded."""
     data = [report_to_dict(r) for r in reports]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+    as_list = len(data) != 1 if as_list is None else as_list
+    return json.dumps(data if as_list else data[0], indent=2, ensure_ascii=False) + "\n"
