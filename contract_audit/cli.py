@@ -23,6 +23,13 @@ class AuditGroup(click.Group):
         except AuditError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a bare command: its help, as click shows it
+        except click.UsageError as exc:
+            # click would print the usage, a hint and the error on three lines
+            command = exc.ctx.command_path if exc.ctx else ctx.command_path
+            click.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

@@ -40,6 +40,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
     from .fusion import drop_where_protected, family_vocabulary, fuse_risks, keep_on_topic, risk_thresholds
 
     thresholds = risk_thresholds(model, policy) if model is not None else None
+    disabled_families = policy.disabled_families if policy else frozenset()  # their rules are off already
     if vocabulary is None:  # the families' topic vocabulary (fusion.family_vocabulary); callers may pass it in
         vocabulary = family_vocabulary(ruleset) if probabilities else {}
     definitions = defined_terms(clauses) if probabilities else {}
@@ -60,6 +61,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
             items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
         row = probabilities.get(index) if probabilities is not None else None
         decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
+        decisions = {f: d for f, d in decisions.items() if f not in disabled_families}
         decisions = drop_where_protected(decisions, protected[clause.id])
         if any(decision.source == "classifier" for decision in decisions.values()):
             context = " ".join([clause.text, *(t.text for t in pointed_at(clause.text, definitions, by_number, clause.id))])

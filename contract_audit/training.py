@@ -22,7 +22,8 @@ def _sklearn():
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        raise AuditError("training needs scikit-learn: pip install 'contract-audit[train]'") from None
+        raise AuditError("training and cross-validation need scikit-learn: pip install 'contract-audit[train]'"
+                         " (from a checkout: pip install '.[train]'); `evaluate --no-cv` works without it") from None
 
 
 def load_corpus(path: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
@@ -131,6 +132,7 @@ def _mergeable(labels: np.ndarray) -> np.ndarray:
 
 def cross_validated_probabilities(texts: list[str], Y: np.ndarray, seed: int = DEFAULT_SEED):
     """Out-of-fold probabilities and the thresholds each fold's own model chose, for honest evaluation."""
+    _sklearn()
     from sklearn.model_selection import StratifiedKFold
 
     probabilities = np.zeros(Y.shape)

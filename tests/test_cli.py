@@ -137,3 +137,10 @@ def test_rules_commands(tmp_path):
     bad.write_text("rules:\n  - id: Bad Id\n")
     result = CliRunner().invoke(main, ["rules", "validate", str(tmp_path)])
     assert result.exit_code == 2 and "bad.yaml:2" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["scan"], ["scan", "x.pdf", "--format", "xml"], ["nosuch"], ["rules", "show"]])
+def test_usage_errors_are_one_line_and_exit_2(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and "--help" in result.stderr

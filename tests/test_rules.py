@@ -112,3 +112,18 @@ def test_gap_macros_cross_dots_inside_numbers_only():
 
     assert compile_regex("request{gap}switched off").search("request that the function in Clause 2.3 be switched off")
     assert not compile_regex("request{gap}switched off").search("request a report. The lights are switched off")
+
+
+def test_a_disabled_family_gets_no_findings_from_the_classifier_either(tmp_path):
+    from contract_audit import Auditor
+
+    from .conftest import REPO
+
+    sample = REPO / "sample_contracts" / "turnkey_ai_stack.txt"
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("disable_families: [energy]\n")
+    before = Auditor().audit(sample)
+    assert any(f.family == "energy" and f.source == "classifier" for f in before.findings)
+    after = Auditor(policy=str(policy_file)).audit(sample)
+    assert not any(f.family == "energy" for f in after.findings)
+    assert after.families["energy"].risks == 0

@@ -47,7 +47,7 @@ class DaskPool:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            raise AuditError("Dask is not installed: pip install 'contract-audit[dask]'") from None
+            raise AuditError("Dask is not installed: pip install 'contract-audit[dask]' (from a checkout: pip install '.[dask]')") from None
         try:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="30s")
