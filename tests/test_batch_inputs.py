@@ -157,3 +157,14 @@ def test_resume_settings_cover_rule_files_of_either_extension(tmp_path):
     (rules / "extra.yml").write_text("rules: []\n")
     with_rules = settings_fingerprint(BatchOptions(out=tmp_path, rules_dirs=(str(rules),)))
     assert with_rules != settings_fingerprint(BatchOptions(out=tmp_path))
+
+
+def test_resume_after_an_edit_keeps_only_the_pages_of_current_contents(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(CLAUSE)
+    run_batch([str(folder)], BatchOptions(out=tmp_path / "out", jobs=1, progress=False))
+    (folder / "a.txt").write_text(CLAUSE + "2. The City may terminate at any time.\n")
+    run_batch([str(folder)], BatchOptions(out=tmp_path / "out", jobs=1, resume=True, progress=False))
+    sha256 = batch_scan.content_hash((folder / "a.txt").read_bytes())
+    assert [page.name for page in (tmp_path / "out" / "reports").glob("*.html")] == [f"{sha256}.html"]

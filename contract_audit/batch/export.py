@@ -221,6 +221,13 @@ class ReportPages:
                          durable=False)
 
 
+    def remove_others(self, kept: set[str]) -> None:
+        """Remove the pages of contents no file of the batch holds any more (edited, renamed away, deleted)."""
+        for page in self.directory.glob("*.html"):
+            if page.stem not in kept:
+                page.unlink(missing_ok=True)
+
+
 def _attributes(finding: dict) -> SimpleNamespace:
     fields = dict(finding)
     for name in ("clause", "match"):
@@ -233,9 +240,11 @@ def write_dashboard(store: Store, out_dir: Path) -> Path:
     from .. import __version__
 
     pages = ReportPages(out_dir)
-    for sha256 in store.report_hashes():
+    current = store.report_hashes()
+    for sha256 in current:
         if not pages.exists(sha256):  # most were written while the batch ran
             pages.write(sha256, store.report(sha256))
+    pages.remove_others(set(current))
     path = out_dir / DASHBOARD_NAME
     dashboard = pages.template.environment.get_template("dashboard.html")
     atomic_write(path, dashboard.render(data=dashboard_data(store), version=__version__))

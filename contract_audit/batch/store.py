@@ -147,8 +147,9 @@ class Store:
         yield from self.db.execute("SELECT sha256, report FROM results WHERE status = 'ok' ORDER BY sha256")
 
     def report_hashes(self) -> list[str]:
-        """The hash of every successful content, in order."""
-        return [row[0] for row in self.db.execute("SELECT sha256 FROM results WHERE status = 'ok' ORDER BY sha256")]
+        """The hash of every successful content that one of this run's files holds, in order."""
+        return [row[0] for row in self.db.execute("SELECT sha256 FROM results WHERE status = 'ok'"
+                                                  " AND sha256 IN (SELECT sha256 FROM files) ORDER BY sha256")]
 
     def report(self, sha256: str) -> str | None:
         row = self.db.execute("SELECT report FROM results WHERE sha256 = ?", (sha256,)).fetchone()
