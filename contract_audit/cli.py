@@ -38,7 +38,8 @@ class AuditGroup(click.Group):
 rules_dir_option = click.option(
     "--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False), help="Extra rule folder (repeatable)."
 )
-policy_option = click.option("--policy", type=click.Path(dir_okay=False), help="Policy file: severities, disabled rules, thresholds.")
+policy_option = click.option("--policy", type=click.Path(dir_okay=False),
+                             help="Policy file: severities, disabled rules and families, thresholds, weights.")
 
 
 @click.group(cls=AuditGroup, context_settings={"help_option_names": ["-h", "--help"]})
