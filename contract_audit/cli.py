@@ -14,6 +14,10 @@ EXIT_FAIL_ON = 1
 EXIT_BAD_INPUT = 2
 
 
+# click 8.2+ shows a bare command's help by raising this usage error; older versions do not raise at all.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class AuditGroup(click.Group):
     """Turns any user-facing error into one line on stderr and exit code 2, never a traceback."""
 
@@ -23,7 +27,7 @@ class AuditGroup(click.Group):
         except AuditError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
-        except click.exceptions.NoArgsIsHelpError:
+        except _NO_ARGS_IS_HELP:
             raise  # a bare command: its help, as click shows it
         except click.UsageError as exc:
             # click would print the usage, a hint and the error on three lines

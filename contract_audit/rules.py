@@ -343,6 +343,8 @@ def shipped_rules_dir() -> Path:
 
 def rule_files(directory: Path) -> list[Path]:
     """The rule files of a rule folder, in load order."""
+    if not directory.is_dir():
+        raise RuleError(f"{directory}: rule folder not found")
     return sorted(list(directory.glob("*.yaml")) + list(directory.glob("*.yml")))
 
 
@@ -355,8 +357,6 @@ def load_rules(extra_dirs=(), include_shipped: bool = True, policy: Policy | Non
     families: dict[str, FamilyInfo] = {}
     seen: dict[str, str] = {}
     for directory in dirs:
-        if not directory.is_dir():
-            raise RuleError(f"{directory}: rule folder not found")
         files = rule_files(directory)
         if not files:
             raise RuleError(f"{directory}: no rule files (*.yaml) in this folder")

@@ -44,15 +44,22 @@ def test_repeated_member_names_are_separate_inputs_with_their_own_content(tmp_pa
     reader = Reader()
     assert [reader.read(item)[:6] for item in found.items] == [b"first ", b"second"]
     reader.close()
+    with pytest.warns(UserWarning):  # numbered in archive order, whether read or refused
+        path.write_bytes(_zip([("b.txt", CLAUSE.encode() * 100), ("b.txt", CLAUSE.encode())]))
+    found = discover([path], Limits(max_file_bytes=1000))
+    assert [r.path for r in found.rejected] == [f"{path}!b.txt"] and [i.path for i in found.items] == [f"{path}!b.txt#2"]
 
 
 def test_a_file_reached_through_several_given_paths_is_one_input(tmp_path):
     folder = tmp_path / "tenders"
-    folder.mkdir()
-    (folder / "a.txt").write_text(CLAUSE)
-    (folder / "b.txt").write_text(CLAUSE + "2. Other terms.\n")
-    found = discover([folder, folder / "a.txt", str(tmp_path / "tenders" / "." / ""), tmp_path])
-    assert sorted(Path(item.file).name for item in found.items) == ["a.txt", "b.txt"]
+    (folder / "2019").mkdir(parents=True)
+    (folder / "2019" / "a.txt").write_text(CLAUSE)
+    (folder / "notes.xlsx").write_bytes(b"PK")
+    os.symlink(folder / "2019" / "a.txt", folder / "latest.txt")  # a link beside its target: an input of its own
+    found = discover([folder, folder / "2019" / "a.txt", str(tmp_path / "tenders" / "." / ""), tmp_path,
+                      folder / "notes.xlsx"])
+    assert sorted(item.path for item in found.items) == [str(folder / "2019" / "a.txt"), str(folder / "latest.txt")]
+    assert found.skipped == 1 and found.rejected == []
 
 
 def test_archives_without_contracts_and_documents_named_zip_are_accounted_for(tmp_path):
@@ -114,18 +121,23 @@ def test_batch_records_a_name_that_is_not_utf8_and_refuses_an_impossible_out(tmp
     assert result.exit_code == 2 and "rule folder not found" in result.stderr
 
 
-def test_resume_after_a_rename_points_at_no_file_outside_the_batch(tmp_path):
+def test_resume_after_renames_gives_what_a_fresh_run_gives(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "old.txt").write_text(CLAUSE)
-    run_batch([str(folder)], BatchOptions(out=tmp_path / "out", jobs=1, formats=("csv",), progress=False))
+    (folder / "notes.txt").write_text("# Terms\n\n" + CLAUSE)
+    options = {"jobs": 1, "formats": ("csv", "jsonl", "html"), "progress": False}
+    run_batch([str(folder)], BatchOptions(out=tmp_path / "out", **options))
     (folder / "old.txt").rename(folder / "new.txt")
-    summary = run_batch([str(folder)], BatchOptions(out=tmp_path / "out", jobs=1, formats=("csv",), resume=True,
-                                                    progress=False))
-    assert summary.audited == 0 and summary.duplicates == 0
-    fresh = run_batch([str(folder)], BatchOptions(out=tmp_path / "fresh", jobs=1, formats=("csv",), progress=False))
-    assert fresh.ok == 1
-    assert (tmp_path / "out" / "results.csv").read_bytes() == (tmp_path / "fresh" / "results.csv").read_bytes()
+    (folder / "a_copy.txt").write_text(CLAUSE)  # sorts first: a fresh run audits this one
+    (folder / "notes.txt").rename(folder / "notes.md")  # read as Markdown now: audited again
+    summary = run_batch([str(folder)], BatchOptions(out=tmp_path / "out", resume=True, **options))
+    assert summary.audited == 1 and summary.resumed == 1
+    run_batch([str(folder)], BatchOptions(out=tmp_path / "fresh", **options))
+    for name in ("results.csv", "results.jsonl"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+    pages = sorted((tmp_path / "out" / "reports").glob("*.html"))
+    assert [page.read_bytes() for page in pages] == [page.read_bytes() for page in sorted((tmp_path / "fresh" / "reports").glob("*.html"))]
 
 
 def test_a_file_that_changes_during_the_batch_fails_alone(tmp_path, monkeypatch):
@@ -143,7 +155,9 @@ def test_a_file_that_changes_during_the_batch_fails_alone(tmp_path, monkeypatch)
     summary = run_batch([str(tmp_path / "a"), str(tmp_path / "b")],
                         BatchOptions(out=tmp_path / "out", jobs=1, formats=("csv",), progress=False))
     rows = _rows(tmp_path / "out")
-    assert rows[str(tmp_path / "a" / "t.txt")]["error"] == "the file changed while the batch was running"
+    changed = rows[str(tmp_path / "a" / "t.txt")]
+    assert changed["error"] == "the file changed while the batch was running"
+    assert changed["sha256"] == changed["duplicate_of"] == changed["risk"] == changed["grade"] == ""
     twin = rows[str(tmp_path / "b" / "t.txt")]
     assert twin["status"] == "ok" and twin["duplicate_of"] == ""
     assert (summary.ok, summary.failed) == (1, 1)

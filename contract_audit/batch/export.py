@@ -223,9 +223,14 @@ class ReportPages:
 
     def remove_others(self, kept: set[str]) -> None:
         """Remove the pages of contents no file of the batch holds any more (edited, renamed away, deleted)."""
-        for page in self.directory.glob("*.html"):
-            if page.stem not in kept:
-                page.unlink(missing_ok=True)
+        remove_report_pages(self.directory.parent, [page.stem for page in self.directory.glob("*.html")
+                                                    if page.stem not in kept])
+
+
+def remove_report_pages(out_dir: Path, hashes) -> None:
+    """Remove these contents' report pages, if written: the next export writes them afresh."""
+    for sha256 in hashes:
+        (out_dir / REPORTS_DIR / f"{sha256}.html").unlink(missing_ok=True)
 
 
 def _attributes(finding: dict) -> SimpleNamespace:

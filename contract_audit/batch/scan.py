@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import AuditError
-from .export import ReportPages, write_exports
+from .export import ReportPages, remove_report_pages, write_exports
 from .progress import Progress, format_seconds
 from .records import Item, Task
 from .similarity import near_duplicate_groups
@@ -63,9 +63,6 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
     out = Path(options.out)
     if out.exists() and not out.is_dir():
         raise AuditError(f"{out}: --out must be a folder")
-    for directory in options.rules_dirs:
-        if not Path(directory).is_dir():
-            raise AuditError(f"{directory}: rule folder not found")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -81,7 +78,8 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
         progress.note(f"found {len(found.items) + len(found.rejected)} files"
                       + (f" ({found.skipped} of other types left out)" if found.skipped else "") + "; hashing")
         holders = _record_inputs(store, found, options.limits)
-        store.rehome({sha256: [item.path for item in items] for sha256, items in holders.items()})
+        rehomed = store.rehome({sha256: [item.path for item in items] for sha256, items in holders.items()})
+        remove_report_pages(out, rehomed)  # they name the file audited; written again below or at export
         finished = store.finished()
         tasks = [Task(sha256, min(items, key=lambda i: i.path)) for sha256, items in holders.items() if sha256 not in finished]
         tasks.sort(key=lambda t: (-t.item.size, t.item.path))  # largest first: the last chunks stay short

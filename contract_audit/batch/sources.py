@@ -56,14 +56,30 @@ class Found:
     items: list[Item]
     rejected: list[Rejected]
     skipped: int  # files with other extensions (images, spreadsheets) found in folders and archives
-    seen: set = field(default_factory=set, repr=False)  # what was found already, by real location
+    seen: set[str] = field(default_factory=set, repr=False)  # absolute paths of the files found so far
+    names: dict[str, int] = field(default_factory=dict, repr=False)  # how often each shown path was given
 
-    def first_time(self, key) -> bool:
-        """False for an input already found through another of the given paths ('tenders' and 'tenders/a.pdf')."""
+    def first_time(self, file: Path) -> bool:
+        """False for a file already found through another of the given paths ('tenders' and 'tenders/a.pdf').
+        Symlinks are not resolved: a link beside its target is a file of its own (and a duplicate by content)."""
+        key = os.path.abspath(file)
         if key in self.seen:
             return False
         self.seen.add(key)
         return True
+
+    def add(self, item: Item) -> None:
+        self.items.append(replace(item, path=self._unique(item.path)))
+
+    def reject(self, path: str, reason: str, size: int = 0) -> None:
+        self.rejected.append(Rejected(self._unique(path), reason, size))
+
+    def _unique(self, path: str) -> str:
+        """A ZIP may hold the same member name twice; every input must still be one record under its own name,
+        numbered in the order found."""
+        count = self.names.get(path, 0)
+        self.names[path] = count + 1
+        return path if not count else f"{path}#{count + 1}"
 
 
 def discover(paths, limits: Limits = Limits()) -> Found:
@@ -79,7 +95,6 @@ def discover(paths, limits: Limits = Limits()) -> Found:
                 _add_file(found, file, displayable(str(file)), limits, explicit=False)
         else:
             _add_file(found, path, displayable(str(given)), limits, explicit=True)
-    _make_paths_unique(found)
     return found
 
 
@@ -96,24 +111,23 @@ def _hidden(name: str) -> bool:
 
 
 def _add_file(found: Found, file: Path, shown: str, limits: Limits, explicit: bool) -> None:
+    if not found.first_time(file):
+        return
     suffix = file.suffix.lower()
     if suffix not in DOCUMENT_SUFFIXES + ARCHIVE_SUFFIXES and not explicit:
         found.skipped += 1
         return
-    real = os.path.realpath(file)
-    if not found.first_time((real, ())):
-        return
     try:
         status = os.stat(file)
     except OSError as exc:
-        found.rejected.append(Rejected(shown, f"cannot be read ({exc.strerror})"))
+        found.reject(shown, f"cannot be read ({exc.strerror})")
         return
     if not stat.S_ISREG(status.st_mode):
-        found.rejected.append(Rejected(shown, "not a regular file (a device, pipe or socket); not read"))
+        found.reject(shown, "not a regular file (a device, pipe or socket); not read")
     elif suffix in ARCHIVE_SUFFIXES:
-        _add_archive(found, real, shown, limits, size=status.st_size)
+        _add_archive(found, os.path.realpath(file), shown, limits, size=status.st_size)
     else:
-        found.items.append(Item(path=shown, file=real, size=status.st_size))
+        found.add(Item(path=shown, file=os.path.realpath(file), size=status.st_size))
 
 
 def _add_archive(found: Found, file: str, shown: str, limits: Limits, members: tuple[str, ...] = (),
@@ -122,14 +136,17 @@ def _add_archive(found: Found, file: str, shown: str, limits: Limits, members: t
         archive = archive or zipfile.ZipFile(file)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        found.rejected.append(Rejected(shown, f"not a readable ZIP archive ({exc})"))
+        found.reject(shown, f"not a readable ZIP archive ({exc})")
         return
     if _is_word_document(infos):  # a .docx is a ZIP archive too; named .zip, it is still one contract
-        found.items.append(Item(path=shown, file=file, members=members, size=size, indexes=indexes))
+        found.add(Item(path=shown, file=file, members=members, size=size, indexes=indexes))
         return
     problem = archive_problem(infos, limits)
     if problem:
-        found.rejected.append(Rejected(shown, problem))
+        found.reject(shown, problem)
+        return
+    if len(members) >= limits.max_depth:
+        found.reject(shown, f"ZIP archives nested more than {limits.max_depth} deep")
         return
     inputs_before = len(found.items) + len(found.rejected)
     others = 0
@@ -147,25 +164,22 @@ def _add_archive(found: Found, file: str, shown: str, limits: Limits, members: t
             continue
         problem = member_problem(info, limits)
         if problem:
-            found.rejected.append(Rejected(member_shown, problem, info.file_size))
+            found.reject(member_shown, problem, info.file_size)
         elif suffix in ARCHIVE_SUFFIXES:
-            if len(members) + 1 >= limits.max_depth:
-                found.rejected.append(Rejected(member_shown, f"ZIP archives nested more than {limits.max_depth} deep"))
-                continue
             try:
                 inner = zipfile.ZipFile(io.BytesIO(_read_member(archive, info, limits)))
             except (SourceError, zipfile.BadZipFile, OSError, ValueError) as exc:
-                found.rejected.append(Rejected(member_shown, f"not a readable ZIP archive ({exc})"))
+                found.reject(member_shown, f"not a readable ZIP archive ({exc})")
                 continue
             _add_archive(found, file, member_shown, limits, members + (name,), indexes + (index,), inner, info.file_size)
         else:
-            found.items.append(Item(path=member_shown, file=file, members=members + (name,), size=info.file_size,
-                                    indexes=indexes + (index,)))
+            found.add(Item(path=member_shown, file=file, members=members + (name,), size=info.file_size,
+                           indexes=indexes + (index,)))
     found.skipped += others
     if len(found.items) + len(found.rejected) == inputs_before:
         # An archive is an input too: one that holds no contract must still end as a record.
-        found.rejected.append(Rejected(shown, "no contracts (PDF, DOCX, text) in this ZIP archive"
-                                       + (f"; {others} other files left out" if others else ""), size))
+        found.reject(shown, "no contracts (PDF, DOCX, text) in this ZIP archive"
+                     + (f"; {others} other files left out" if others else ""), size)
 
 
 def _is_word_document(infos: list[zipfile.ZipInfo]) -> bool:
@@ -227,26 +241,13 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
     return b"".join(chunks)
 
 
-def _make_paths_unique(found: Found) -> None:
-    """A ZIP may hold the same member name twice; every input must still be one record under its own name."""
-    seen: dict[str, int] = {}
-
-    def unique(path: str) -> str:
-        count = seen.get(path, 0)
-        seen[path] = count + 1
-        return path if not count else f"{path}#{count + 1}"
-
-    found.items = [replace(item, path=unique(item.path)) for item in found.items]
-    found.rejected = [replace(rejected, path=unique(rejected.path)) for rejected in found.rejected]
-
-
 class Reader:
     """Reads items' bytes; keeps the most recent ZIP archives open, since members come in archive order."""
 
     def __init__(self, limits: Limits = Limits(), keep: int = 4):
         self.limits = limits
         self.keep = keep
-        self._open: dict[tuple[str, tuple[str, ...]], zipfile.ZipFile] = {}
+        self._open: dict[tuple[str, tuple[int, ...]], zipfile.ZipFile] = {}  # (file, member indexes)
 
     def read(self, item: Item) -> bytes:
         if not item.members:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import AuditError
+from ..ingest import is_markdown_name
 from .records import Outcome
 
 SCHEMA_VERSION = 1
@@ -95,19 +96,31 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO files (path, size, sha256, error) VALUES (?, ?, ?, ?)", rows)
 
     def fail_file(self, path: str, error: str) -> None:
-        """Record a failure that concerns one file, not its content (see Outcome.file_failure)."""
+        """Record a failure that concerns one file, not its content (see Outcome.file_failure): the file's
+        content is no longer known, so it is tied to no result."""
         with self._transaction():
-            self.db.execute("UPDATE files SET error = ? WHERE path = ?", (error, path))
+            self.db.execute("UPDATE files SET error = ?, sha256 = NULL WHERE path = ?", (error, path))
 
-    def rehome(self, holders: dict[str, list[str]]) -> None:
-        """Results audited from a file that is no longer an input under that name (renamed, moved, edited since)
-        take the first of this run's files that hold the same content, so no record points at a file outside
-        the batch. `holders` maps a content hash to this run's paths holding it."""
-        rows = self.db.execute("SELECT sha256, path FROM results").fetchall()
-        updates = [(min(holders[sha256]), sha256) for sha256, path in rows
-                   if sha256 in holders and path not in holders[sha256]]
+    def rehome(self, holders: dict[str, list[str]]) -> list[str]:
+        """Each finished content takes as its audited file the first of this run's files that hold it (the one
+        a fresh run would audit), in the result and in its stored report, so that no record points at a file
+        renamed, moved or edited since. `holders` maps a content hash to this run's paths holding it; returns
+        the hashes whose file changed."""
+        updates, redo = [], []
+        for sha256, path, report in self.db.execute("SELECT sha256, path, report FROM results").fetchall():
+            first = min(holders.get(sha256, [path]))
+            if first != path and is_markdown_name(first) != is_markdown_name(path):
+                redo.append((sha256,))  # read as text before and as Markdown now, or the reverse: audit again
+            elif first != path:
+                if report is not None:
+                    data = json.loads(report)
+                    data["document"]["path"] = first
+                    report = json.dumps(data, ensure_ascii=False)  # as the workers write it
+                updates.append((first, report, sha256))
         with self._transaction():
-            self.db.executemany("UPDATE results SET path = ? WHERE sha256 = ?", updates)
+            self.db.executemany("UPDATE results SET path = ?, report = ? WHERE sha256 = ?", updates)
+            self.db.executemany("DELETE FROM results WHERE sha256 = ?", redo)
+        return [sha256 for _, _, sha256 in updates] + [sha256 for sha256, in redo]
 
     def finished(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT sha256 FROM results")}

@@ -41,7 +41,12 @@ def detect_format(data: bytes, name: str) -> str:
         raise IngestError(f"{name}: a web page or a Word document saved as HTML (unsupported); save it as .docx or PDF")
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(f"{name}: unsupported file type (expected PDF, DOCX, text or Markdown)")
-    return "markdown" if name.lower().endswith((".md", ".markdown")) else "text"
+    return "markdown" if is_markdown_name(name) else "text"
+
+
+def is_markdown_name(name: str) -> bool:
+    """Plain text is read as Markdown when its name says so: the only part of a format that the name decides."""
+    return name.lower().endswith((".md", ".markdown"))
 
 
 def _reader(fmt: str) -> PageReader:
