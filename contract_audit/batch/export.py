@@ -220,7 +220,6 @@ class ReportPages:
                          self.template.render(reports=[_StoredReport(json.loads(report_json))], version=self.version),
                          durable=False)
 
-
     def remove_others(self, kept: set[str]) -> None:
         """Remove the pages of contents no file of the batch holds any more (edited, renamed away, deleted)."""
         remove_report_pages(self.directory.parent, [page.stem for page in self.directory.glob("*.html")
