@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,19 @@ class AuditGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except OSError as exc:  # standard output closed or full (`| head`, `> /dev/full`), and the like
+            _discard_stdout()
+            click.echo(f"error: {exc.strerror or exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that Python's flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 rules_dir_option = click.option(
@@ -67,7 +81,11 @@ def _write(text: str, output: str | None) -> None:
         except OSError as exc:
             raise AuditError(f"{output}: cannot write output ({exc.strerror})") from None
     else:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:
+            raise AuditError(f"cannot write to standard output ({exc.strerror})") from None
 
 
 @main.command()
@@ -131,14 +149,20 @@ def redline(file, output, author, rules_dirs, policy):
     """
     from .redline import redline as make_redline
 
+    from .ingest import XML_INVALID
+
+    if not author.strip() or XML_INVALID.search(author):
+        raise AuditError("--author must be a name of printable characters")
+    target = output or _beside(file, ".redline.docx")
+    if Path(target).exists() and Path(file).exists() and Path(target).samefile(file):
+        raise AuditError(f"{target}: is the contract itself; choose another --output, the original must stay as it is")
     report = _auditor(rules_dirs, policy).audit(file)
     source = Path(file).read_bytes() if report.document.format == "docx" else None
     result = make_redline(report, source, author=author)
-    target = output or _beside(file, ".redline.docx")
     _write_bytes(result.docx, target)
     for finding in result.unplaced:
-        click.echo(f"warning: clause {finding.clause.number or finding.clause.id} not found again in the document; "
-                   f"no comment for {finding.rule_id}", err=True)
+        click.echo(f"warning: clause {finding.clause.number or finding.clause.id} could not be marked up in the document "
+                   f"(not found again, or inside a text box); no comment for {finding.rule_id}", err=True)
     click.echo(f"{target}: {result.comments} comment(s), {result.replacements} replaced clause(s), "
                f"{result.insertions} inserted clause(s)", err=True)
 
@@ -204,7 +228,8 @@ def classify(jsonl, output, rules_dirs, policy):
 
 def _read_clause_lines(jsonl: str) -> list[tuple[str, str]]:
     try:
-        raw = sys.stdin.read() if jsonl == "-" else Path(jsonl).read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if jsonl == "-" else Path(jsonl).read_bytes()
+        raw = data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is not part of line 1
     except FileNotFoundError:
         raise AuditError(f"{jsonl}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -219,6 +244,11 @@ def _read_clause_lines(jsonl: str) -> list[tuple[str, str]]:
             raise AuditError(f"{jsonl}:{number}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise AuditError(f"{jsonl}:{number}: each line needs a string field 'text'")
+        try:
+            record["text"].encode("utf-8")
+        except UnicodeEncodeError:
+            raise AuditError(f"{jsonl}:{number}: 'text' holds an unpaired surrogate escape (such as \\ud800), "
+                             "which is not text") from None
         items.append((str(record.get("id", number)), record["text"]))
     return items
 
@@ -346,8 +376,13 @@ def rules_show(rule_id, rules_dirs):
 @rules.command("validate")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def rules_validate(directory):
-    """Check rule files (the shipped library, or DIRECTORY)."""
+    """Check rule files (the shipped library, or DIRECTORY, also against the shipped library's rule ids)."""
+    from .match import CompiledRules
+
     ruleset = _ruleset([directory], include_shipped=False) if directory else _ruleset([])
+    CompiledRules(ruleset)  # token patterns are checked by spaCy as they are added
+    if directory:
+        _ruleset([directory])  # used with --rules, the folder joins the shipped library: its ids must be new
     click.echo(f"ok: {len(ruleset.rules)} rules valid")
 
 

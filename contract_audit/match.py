@@ -91,7 +91,11 @@ class CompiledRules:
                 key = anchor_texts.setdefault(anchor, len(anchor_texts))
                 self.rules_by_anchor.setdefault(self.nlp.vocab.strings.add(f"anchor-{key}"), []).append(index)
             if rule.token_patterns:
-                self.tokens.add(f"rule-{index}", [list(p) for p in rule.token_patterns])
+                try:
+                    self.tokens.add(f"rule-{index}", [list(p) for p in rule.token_patterns])
+                except ValueError as exc:  # spaCy's MatchPatternError lists every problem on its own lines
+                    detail = " ".join(str(exc).split())
+                    raise RuleError(f"{rule.source}:{rule.line}: rule '{rule.id}': bad token_patterns ({detail})") from None
         for anchor, key in anchor_texts.items():
             self.phrases.add(f"anchor-{key}", [self.nlp.make_doc(anchor)])
         self.vocabulary = sorted({word for anchor in anchor_texts for word in _WORD.findall(anchor.lower())})

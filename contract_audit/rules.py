@@ -408,6 +408,9 @@ def load_policy(path: str | Path) -> Policy:
     severities = data.get("severity") or {}
     if not isinstance(severities, dict) or any(v not in SEVERITIES for v in severities.values()):
         raise RuleError(f"{path}: 'severity' maps rule ids to one of {', '.join(SEVERITIES)}")
+    for key in ("disable", "disable_families"):
+        if not isinstance(data.get(key) or [], list) or not all(isinstance(v, str) for v in data.get(key) or []):
+            raise RuleError(f"{path}: '{key}' must be a list, e.g. {key}: [{'rule-id' if key == 'disable' else 'family'}]")
     families = set(data.get("disable_families") or [])
     if families - set(FAMILIES):
         raise RuleError(f"{path}: unknown family '{sorted(families - set(FAMILIES))[0]}' in disable_families")

@@ -144,3 +144,40 @@ def test_usage_errors_are_one_line_and_exit_2(args):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and "--help" in result.stderr
+
+
+def test_redline_never_overwrites_the_contract_and_needs_a_printable_author(tmp_path, risky_file):
+    original = risky_file.read_bytes()
+    result = CliRunner().invoke(main, ["redline", str(risky_file), "-o", str(risky_file)])
+    assert result.exit_code == 2 and "is the contract itself" in result.stderr and risky_file.read_bytes() == original
+    result = CliRunner().invoke(main, ["redline", str(risky_file), "-o", str(tmp_path / "r.docx"), "--author", "A\x01B"])
+    assert result.exit_code == 2 and "--author" in result.stderr
+
+
+def test_control_characters_in_a_text_contract_do_not_break_docx_outputs(tmp_path):
+    contract = tmp_path / "ctrl.txt"
+    contract.write_text("1. The Supplier shall hold the encryption keys.\x01\x07 Also\x1b this.\n2. Other terms \ufffe here.\n")
+    for args in (["redline", str(contract), "-o", str(tmp_path / "r.docx")],
+                 ["checklist", str(contract), "--format", "docx", "-o", str(tmp_path / "c.docx")]):
+        assert CliRunner().invoke(main, args).exit_code == 0
+
+
+def test_classify_input_that_is_not_text_is_one_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": "x", "text": "\xff"}\n')
+    surrogate = tmp_path / "surrogate.jsonl"
+    surrogate.write_text('{"id": "x", "text": "\\ud800 The Supplier"}\n')
+    for path in (bad, surrogate):
+        result = CliRunner().invoke(main, ["classify", str(path)])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes('\ufeff{"id": "x", "text": "The Supplier shall hold the encryption keys."}\n'.encode())
+    result = CliRunner().invoke(main, ["classify", str(bom)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["families"] == ["key-custody"]
+
+
+def test_a_full_standard_output_is_one_line_not_a_traceback():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "contract_audit.cli", "rules", "list"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.strip().startswith("error: ") and "Traceback" not in result.stderr

@@ -298,3 +298,61 @@ def tracked_changes(flat_odt: str) -> list[tuple[str, str]]:
         assert match, f"change {change_id} has no range in the text"
         out.append((kind, squash(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))))))
     return out
+
+
+def test_text_kept_beside_a_split_keeps_its_spaces(auditor):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph('This Agreement is between the City of Riverton (the "City") and Apex Cloud Ltd (the "Supplier").')
+    # One run whose text neither starts nor ends with a space, so Word stores it without xml:space="preserve"
+    document.add_paragraph("2.1 The Supplier hosts the Platform. The City shall not install any third-party "
+                           "monitoring software on the Platform.")
+    out = io.BytesIO()
+    document.save(out)
+    result = redline(auditor.audit_bytes(out.getvalue(), "split.docx"), out.getvalue())
+    space = "{http://www.w3.org/XML/1998/namespace}space"
+    kept = [t for t in part(result.docx).iter(w("t")) if t.text and t.text.startswith("2.1")]
+    assert len(kept) == 1 and kept[0].text.endswith(" ")  # the typed number stays, the wording is replaced
+    assert kept[0].get(space) == "preserve"  # else Word and LibreOffice drop the space before the new wording
+
+
+_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+
+
+def _docx_with_hidden_and_boxed_text() -> bytes:
+    """A tracked move, a text box stored twice (DrawingML choice and VML fallback) and a content control."""
+    import docx
+    from lxml import etree
+
+    document = docx.Document()
+    document.add_paragraph('This Agreement is between the City of Riverton (the "City") and Apex Cloud Ltd (the "Supplier").')
+    document.add_paragraph("1.\tGENERAL")
+    moved = document.add_paragraph("1.1\t")
+    ns = f'xmlns:w="{w("")[1:-1]}" xmlns:mc="{_MC}"'
+    moved._p.append(etree.fromstring(f'<w:moveFrom {ns} w:id="1" w:author="v" w:date="{DATE}"><w:r><w:t>OLDPLACE words.</w:t></w:r></w:moveFrom>'))
+    moved._p.append(etree.fromstring(f'<w:moveTo {ns} w:id="2" w:author="v" w:date="{DATE}"><w:r><w:t>NEWPLACE words.</w:t></w:r></w:moveTo>'))
+    boxed = document.add_paragraph("1.2\tSee the box. ")
+    box = (f'<w:r {ns}><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent>'
+           '<w:p><w:r><w:t>BOXTEXT shown once.</w:t></w:r></w:p></w:txbxContent></w:drawing></mc:Choice>'
+           '<mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>BOXTEXT shown once.</w:t></w:r></w:p>'
+           '</w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r>')
+    boxed._p.append(etree.fromstring(box))
+    control = etree.fromstring(
+        f'<w:sdt {ns}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t xml:space="preserve">1.3\tThe Supplier may push updates '
+        'to the Platform automatically without notice to the City.</w:t></w:r></w:p></w:sdtContent></w:sdt>')
+    document.element.body.insert(len(document.element.body) - 1, control)  # before the section properties
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_moved_away_and_fallback_text_is_not_read_and_content_controls_are(auditor):
+    data = _docx_with_hidden_and_boxed_text()
+    report = auditor.audit_bytes(data, "hidden.docx")
+    text = report.document.text
+    assert "NEWPLACE" in text and "OLDPLACE" not in text and text.count("BOXTEXT") == 1
+    assert any(f.clause is not None and f.clause.number == "1.3" and f.family == "updates" for f in _risks(report))
+    result = redline(report, data)  # text in a box is read but not edited: no error, and clause 1.3 is replaced
+    deleted = "".join(t.text for t in part(result.docx).iter(w("delText")))
+    assert "without notice" in deleted and "BOXTEXT" not in deleted

@@ -127,3 +127,24 @@ def test_a_disabled_family_gets_no_findings_from_the_classifier_either(tmp_path)
     after = Auditor(policy=str(policy_file)).audit(sample)
     assert not any(f.family == "energy" for f in after.findings)
     assert after.families["energy"].risks == 0
+
+
+def test_validate_checks_token_patterns_and_ids_taken_by_the_shipped_library(tmp_path):
+    from click.testing import CliRunner
+
+    from contract_audit.cli import main
+
+    taken = SHIPPED.rules[0].id
+    write_rules(tmp_path, VALID_RULE.replace("exit-test-rule", taken))
+    result = CliRunner().invoke(main, ["rules", "validate", str(tmp_path)])
+    assert result.exit_code == 2 and f"duplicate rule id '{taken}'" in result.stderr
+    write_rules(tmp_path, VALID_RULE + '    token_patterns: [[{"LOWERX": "x"}]]\n')
+    result = CliRunner().invoke(main, ["rules", "validate", str(tmp_path)])
+    assert result.exit_code == 2 and "bad token_patterns" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_policy_lists_must_be_lists(tmp_path):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(f"disable: {SHIPPED.rules[0].id}\n")
+    with pytest.raises(RuleError, match="'disable' must be a list"):
+        load_policy(policy_file)

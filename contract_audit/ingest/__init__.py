@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -13,6 +14,9 @@ PageReader = Callable[[bytes, str], list[list[str]]]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# Characters XML 1.0 cannot hold (C0 controls other than tab and line ends, lone surrogates, U+FFFE/U+FFFF):
+# meaningless in a contract, and fatal to every DOCX and XML output. Each becomes a space, keeping offsets.
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def displayable(path: str) -> str:
@@ -71,6 +75,7 @@ def read_bytes(data: bytes, name: str) -> Document:
     fmt = detect_format(data, name)
     pages = _reader(fmt)(data, name)
     text, page_starts = join_pages(strip_page_furniture(pages))
+    text = XML_INVALID.sub(" ", text)
     if not text.strip():
         raise IngestError(f"{name}: no text left after removing page headers and footers")
     return Document(

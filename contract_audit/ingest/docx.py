@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from ..errors import IngestError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Text a reader does not see: tracked deletions and the old place of tracked moves, and the fallback copy of
+# content Word also stores in a newer form (a text box is written twice, as DrawingML and as VML).
+_HIDDEN = frozenset({f"{_W}del", f"{_W}moveFrom", _MC_FALLBACK})
 # Guard against zip bombs: a contract's document.xml is far below this when unpacked.
 _MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
@@ -19,7 +23,13 @@ def read_docx_pages(data: bytes, name: str) -> list[list[str]]:
     _check_zip(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        # python-docx names the stream it was given (a memory address) and the package's content type
+        content_type = str(exc).rpartition("content type is ")[2].strip("'") if "content type is" in str(exc) else ""
+        if content_type:
+            raise IngestError(f"{name}: a {content_type} package, not a plain Word document; save it as .docx") from None
+        raise IngestError(f"{name}: not a readable DOCX ({exc})") from None
+    except (PackageNotFoundError, KeyError, zipfile.BadZipFile) as exc:
         raise IngestError(f"{name}: not a readable DOCX ({exc})") from None
     except Exception as exc:  # lxml raises its own parse errors for damaged XML parts
         raise IngestError(f"{name}: damaged DOCX ({type(exc).__name__}: {exc})") from None
@@ -27,7 +37,7 @@ def read_docx_pages(data: bytes, name: str) -> list[list[str]]:
     body = document.element.body
     use_rendered_breaks = any(True for _ in body.iter(f"{_W}lastRenderedPageBreak"))
     pages: list[list[str]] = [[]]
-    for block in body.iterchildren():
+    for block in body_blocks(body):
         if block.tag == f"{_W}p":
             _add_paragraph(block, document, numbering, pages, use_rendered_breaks)
         elif block.tag == f"{_W}tbl":
@@ -50,7 +60,34 @@ def paragraph_labels(document) -> dict:
     """
     numbering = WordNumbering.from_document(document)
     return {block: numbering.label_for(block, document)
-            for block in document.element.body.iterchildren() if block.tag == f"{_W}p"}
+            for block in body_blocks(document.element.body) if block.tag == f"{_W}p"}
+
+
+def body_blocks(body):
+    """The body's paragraphs and tables in reading order, those inside block-level content controls (w:sdt)
+    included."""
+    for block in body.iterchildren():
+        if block.tag == f"{_W}sdt":
+            content = block.find(f"{_W}sdtContent")
+            if content is not None:
+                yield from body_blocks(content)
+        elif block.tag in (f"{_W}p", f"{_W}tbl"):
+            yield block
+
+
+def visible_nodes(p, *tags):
+    """The paragraph's descendants with these tags, in document order, leaving out text a reader does not see
+    (_HIDDEN)."""
+    for node in p.iter(*tags):
+        if not any(ancestor.tag in _HIDDEN for ancestor in _ancestors_within(node, p)):
+            yield node
+
+
+def _ancestors_within(node, p):
+    for ancestor in node.iterancestors():
+        if ancestor is p:
+            return
+        yield ancestor
 
 
 def _check_zip(data: bytes, name: str) -> None:
@@ -69,7 +106,7 @@ def _add_paragraph(p, document, numbering: "WordNumbering", pages: list[list[str
     if ppr is not None and ppr.find(f"{_W}pageBreakBefore") is not None and not use_rendered_breaks and pages[-1]:
         pages.append([])
     segments: list[str] = [""]
-    for node in p.iter():
+    for node in visible_nodes(p):
         tag = node.tag
         if tag == f"{_W}t":
             segments[-1] += node.text or ""
@@ -93,7 +130,7 @@ def _add_paragraph(p, document, numbering: "WordNumbering", pages: list[list[str
 
 
 def _paragraph_text(p) -> str:
-    return "".join(node.text or "" for node in p.iter(f"{_W}t"))
+    return "".join(node.text or "" for node in visible_nodes(p, f"{_W}t"))
 
 
 @dataclass

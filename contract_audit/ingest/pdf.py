@@ -28,7 +28,7 @@ def read_pdf_pages(data: bytes, name: str) -> list[list[str]]:
             page = pdf[index]
             try:
                 textpage = page.get_textpage()
-                text = textpage.get_text_bounded()
+                text = textpage.get_text_bounded().replace("\x02", "-")  # PDFium marks a line-end hyphen with U+0002
                 textpage.close()
             finally:
                 page.close()

@@ -155,6 +155,10 @@ class _Editor:
         groups: dict[int, list] = {}
         for source in sources:
             groups.setdefault(source.paragraph, []).append(source)
+        for paragraph_index, group in groups.items():
+            editable = runs_in_order(self.body.paragraphs[paragraph_index])
+            if any(source.t.getparent() not in editable for source in group):
+                return False  # wording inside a text box or another run: left to the reader, with its finding listed
         deletions = []
         for paragraph_index in sorted(groups, reverse=True):
             group = groups[paragraph_index]

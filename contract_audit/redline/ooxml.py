@@ -99,6 +99,7 @@ def split_before(t, offset: int):
     if 0 < offset < len(text):
         tail = text_element("t", text[offset:])
         t.text = text[:offset]
+        t.set(f"{{{XML_NS}}}space", "preserve")  # the kept part may now end with a space that matters
         new_run.append(tail)
     elif offset == 0:
         moving = [t] + moving

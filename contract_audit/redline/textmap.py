@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..ingest.docx import visible_nodes
 from ..model import Clause, Document
 from .ooxml import w
 
@@ -64,7 +65,7 @@ class _Builder:
         return index
 
     def text_of(self, p, index: int) -> None:
-        for t in p.iter(w("t")):
+        for t in visible_nodes(p, w("t")):
             for position, char in enumerate(t.text or ""):
                 if not char.isspace():
                     self.chars.append(char)
@@ -73,11 +74,11 @@ class _Builder:
 
 def body_text(document) -> BodyText:
     """Rebuild the reader's view of a python-docx document's body, character by character."""
-    from ..ingest.docx import paragraph_labels
+    from ..ingest.docx import body_blocks, paragraph_labels
 
     labels = paragraph_labels(document)
     builder = _Builder()
-    for block in document.element.body.iterchildren():
+    for block in body_blocks(document.element.body):
         if block.tag == w("p"):
             index = builder.paragraph(block)
             builder.synthetic(labels.get(block, ""), index)
@@ -87,7 +88,7 @@ def body_text(document) -> BodyText:
                 first_cell = True
                 for cell in row.iter(w("tc")):
                     cell_paragraphs = list(cell.iter(w("p")))
-                    if not any((t.text or "").strip() for p in cell_paragraphs for t in p.iter(w("t"))):
+                    if not any((t.text or "").strip() for p in cell_paragraphs for t in visible_nodes(p, w("t"))):
                         continue
                     for p in cell_paragraphs:
                         index = builder.paragraph(p)
