@@ -8,7 +8,7 @@ from pathlib import Path
 from . import score
 from .clauses import Parties, find_parties, parties_in_text, split_clauses
 from .fusion import family_vocabulary
-from .ingest import read_bytes, read_document
+from .ingest import XML_INVALID, read_bytes, read_document
 from .match import CompiledRules, lead_ins
 from .model import Clause, Document, Finding, Report
 from .rules import Policy, RuleSet, load_policy, load_rules
@@ -83,7 +83,9 @@ class Auditor:
     def classify(self, texts: list[str], ids: list[str] | None = None) -> list[ClauseResult]:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""
         ids = ids or [str(i) for i in range(len(texts))]
-        clauses = [Clause(id=f"c{i}", number="", heading="", text=" ".join(t.split()), page=1) for i, t in enumerate(texts)]
+        # As at ingest, characters no text holds (lone surrogates from a string cut in half, C0 controls) are spaces.
+        clauses = [Clause(id=f"c{i}", number="", heading="", text=" ".join(XML_INVALID.sub(" ", t).split()), page=1)
+                   for i, t in enumerate(texts)]
         # A free-standing clause may name its parties itself ("Party B (the Supplier) shall ...").
         by_parties: dict[Parties, list[Clause]] = {}
         for clause in clauses:

@@ -244,11 +244,6 @@ def _read_clause_lines(jsonl: str) -> list[tuple[str, str]]:
             raise AuditError(f"{jsonl}:{number}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise AuditError(f"{jsonl}:{number}: each line needs a string field 'text'")
-        try:
-            record["text"].encode("utf-8")
-        except UnicodeEncodeError:
-            raise AuditError(f"{jsonl}:{number}: 'text' holds an unpaired surrogate escape (such as \\ud800), "
-                             "which is not text") from None
         items.append((str(record.get("id", number)), record["text"]))
     return items
 

@@ -10,6 +10,7 @@ is repaired against the rules' vocabulary with rapidfuzz before matching.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -192,13 +193,14 @@ class CompiledRules:
     def _candidates(self, doc, sentences: list[Sentence]) -> dict[int, set[int]]:
         """Which rules each sentence must be checked against: its anchors and token patterns decide."""
         candidates: dict[int, set[int]] = {}
+        ends = [sentence.end for sentence in sentences]
         for match_id, start, end in self.phrases(doc):
-            index = _sentence_index(sentences, doc[start].idx)
+            index = _sentence_index(ends, doc[start].idx)
             candidates.setdefault(index, set()).update(self.rules_by_anchor.get(match_id, ()))
         if len(self.tokens):
             for match_id, start, end in self.tokens(doc):
                 rule_index = int(self.nlp.vocab.strings[match_id].split("-", 1)[1])
-                candidates.setdefault(_sentence_index(sentences, doc[start].idx), set()).add(rule_index)
+                candidates.setdefault(_sentence_index(ends, doc[start].idx), set()).add(rule_index)
         return candidates
 
     def _make_plans(self) -> tuple[WordScanner, list[tuple[list, list]]]:
@@ -314,11 +316,10 @@ def _looks_like_misspelling(word: str, target: str) -> bool:
     return not (_stem(target).startswith(_stem(word)) or _stem(word).startswith(_stem(target)))
 
 
-def _sentence_index(sentences: list[Sentence], offset: int) -> int:
-    for index, sentence in enumerate(sentences):
-        if offset < sentence.end:
-            return index
-    return len(sentences) - 1
+def _sentence_index(ends: list[int], offset: int) -> int:
+    """The sentence holding `offset`, given the sentences' end offsets in order (the last one past them all):
+    a binary search, since a clause may hold thousands of sentences."""
+    return min(bisect.bisect_right(ends, offset), len(ends) - 1)
 
 
 _LEAD_IN_END = re.compile(r"(?:[:\-–—]|\b(?:shall|will|may|must|not|that|to|agrees|undertakes|includes|including|following))\s*$", re.IGNORECASE)

@@ -165,11 +165,12 @@ def test_control_characters_in_a_text_contract_do_not_break_docx_outputs(tmp_pat
 def test_classify_input_that_is_not_text_is_one_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b'{"id": "x", "text": "\xff"}\n')
-    surrogate = tmp_path / "surrogate.jsonl"
-    surrogate.write_text('{"id": "x", "text": "\\ud800 The Supplier"}\n')
-    for path in (bad, surrogate):
-        result = CliRunner().invoke(main, ["classify", str(path)])
-        assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    result = CliRunner().invoke(main, ["classify", str(bad)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    surrogate = tmp_path / "surrogate.jsonl"  # half of a character, as a string cut in the wrong place leaves it
+    surrogate.write_text('{"id": "x", "text": "\\ud800 The Supplier shall hold the encryption keys."}\n')
+    result = CliRunner().invoke(main, ["classify", str(surrogate)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["families"] == ["key-custody"]
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes('\ufeff{"id": "x", "text": "The Supplier shall hold the encryption keys."}\n'.encode())
     result = CliRunner().invoke(main, ["classify", str(bom)])

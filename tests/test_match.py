@@ -142,3 +142,16 @@ def test_party_names_are_masked_wherever_the_case_insensitive_regex_finds_them(n
     assert party_name_pattern((name,)).search(text)
     assert mask.apply(text) != text
     assert mask.apply("The platform is hosted in the city.") == "The platform is hosted in the city."
+
+
+def test_sentence_index_is_the_first_sentence_ending_after_the_offset():
+    from contract_audit.match import _sentence_index, split_sentences
+
+    text = "The City pays. The Supplier hosts it; The City may audit. Fees are fixed. " * 50
+    sentences = split_sentences(text)
+    ends = [sentence.end for sentence in sentences]
+
+    def by_scan(offset):
+        return next((i for i, sentence in enumerate(sentences) if offset < sentence.end), len(sentences) - 1)
+
+    assert all(_sentence_index(ends, offset) == by_scan(offset) for offset in range(len(text) + 5))

@@ -585,3 +585,13 @@ def test_twenty_concurrent_uploads_and_one_bad_one(tmp_path, auditor):
     for status, body in answers:
         assert status == 200
         assert body == expected
+
+
+def test_classify_takes_half_characters_and_refuses_absurd_nesting(client):
+    body = '{"clauses": [{"id": "\\udc00", "text": "The Supplier shall hold the encryption keys. \\udc00"}]}'
+    response = client.post("/api/classify", data=body, content_type="application/json")
+    assert response.status_code == 200 and response.get_json()["results"][0]["families"] == ["key-custody"]
+    deep = '{"clauses": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post("/api/classify", data=deep, content_type="application/json")
+    assert response.status_code == 400 and "nested" in response.get_json()["error"]
+

@@ -37,7 +37,10 @@ def classify():
     settings = state().settings
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         return error_response(413, f"the request is larger than {MAX_JSON_BYTES // (1024 * 1024)} MiB")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # silent=True covers malformed JSON, not JSON nested thousands deep
+        return error_response(400, "the JSON is nested too deeply")
     if not isinstance(body, dict) or not isinstance(body.get("clauses"), list):
         return error_response(400, 'send JSON {"clauses": [{"id": "1", "text": "..."}]}')
     clauses = body["clauses"]
