@@ -235,6 +235,8 @@ BAD_UPLOADS = [
     ("binary renamed txt", "data.txt", b"abc\0def" * 100, 415, "binary data"),
     ("zip not docx", "archive.docx", _zip_without_document(), 415, "not a Word document"),
     ("legacy doc", "old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, 415, "legacy .doc"),
+    ("rtf named doc", "contract.doc", b"{\\rtf1\\ansi The Supplier shall hold the keys.}", 415, "RTF document"),
+    ("word html", "contract.doc", b"<html xmlns:o='urn'><body>The Supplier</body></html>", 415, "saved as HTML"),
     ("corrupt pdf", "broken.pdf", corrupt_pdf(), 422, "broken.pdf"),
     ("truncated zip", "cut.docx", b"PK\x03\x04" + b"\x14\x00" * 50, 422, "corrupt ZIP"),
     ("empty", "empty.pdf", b"", 422, "empty"),

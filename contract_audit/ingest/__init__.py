@@ -38,14 +38,22 @@ def detect_format(data: bytes, name: str) -> str:
         raise IngestError(
             f"{name}: an encrypted Office file or a legacy .doc; save it as an unprotected .docx or PDF"
         )
-    opening = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
-    if opening.startswith(b"{\\rtf"):
-        raise IngestError(f"{name}: an RTF document (unsupported); save it as .docx or PDF")
-    if opening.startswith((b"<!doctype html", b"<html")):
-        raise IngestError(f"{name}: a web page or a Word document saved as HTML (unsupported); save it as .docx or PDF")
+    markup = unsupported_markup(head)
+    if markup:
+        raise IngestError(f"{name}: {markup} (unsupported); save it as .docx or PDF")
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(f"{name}: unsupported file type (expected PDF, DOCX, text or Markdown)")
     return "markdown" if is_markdown_name(name) else "text"
+
+
+def unsupported_markup(head: bytes) -> str | None:
+    """What a text file that is really RTF or HTML is, from its first bytes; None for any other text."""
+    opening = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    if opening.startswith(b"{\\rtf"):
+        return "an RTF document"
+    if opening.startswith((b"<!doctype html", b"<html")):
+        return "a web page or a Word document saved as HTML"
+    return None
 
 
 def is_markdown_name(name: str) -> bool:

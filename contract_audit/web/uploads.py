@@ -9,6 +9,7 @@ import re
 import unicodedata
 import zipfile
 
+from ..ingest import unsupported_markup
 from .settings import MIB, WebSettings
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -63,6 +64,9 @@ def check_upload(data: bytes, name: str, settings: WebSettings) -> str:
     for magic, what in _BINARY_MAGIC.items():
         if head.startswith(magic):
             raise UploadRejected(415, f"{name}: this is {what}; {_UNSUPPORTED}")
+    markup = unsupported_markup(head)
+    if markup:
+        raise UploadRejected(415, f"{name}: this is {markup}; {_UNSUPPORTED}")
     if b"\x00" in data and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UploadRejected(415, f"{name}: binary data; {_UNSUPPORTED}")
     return "text"
