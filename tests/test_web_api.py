@@ -19,7 +19,7 @@ from contract_audit.report.json import report_to_dict
 from contract_audit.web import WebSettings, create_app
 from contract_audit.web.openapi import openapi_document
 from contract_audit.web.settings import MIB
-from contract_audit.web.uploads import display_name, download_name
+from contract_audit.web.uploads import CHARS_PER_PAGE, display_name, download_name
 
 from .conftest import make_image_only_pdf, make_pdf
 from .web_helpers import SAMPLES, corrupt_pdf, forty_page_pdf, running_server, zip_bomb_docx
@@ -275,6 +275,14 @@ def test_encrypted_scanned_and_too_long_pdfs(client):
     assert too_long.status_code == 413 and "25 pages" in too_long.get_json()["error"]
 
 
+def test_a_long_text_without_page_breaks_counts_its_printed_pages(client):
+    clause = "1. The Supplier shall deliver the services to the City in a timely manner. "
+    text = (clause * (21 * CHARS_PER_PAGE // len(clause) + 1)).encode()  # one line, 21 printed pages
+    response = api_scan(client, text, "one_line.txt")
+    assert response.status_code == 413 and "22 pages" in response.get_json()["error"]
+    assert api_scan(client, (clause * 100).encode(), "short.txt").status_code == 200
+
+
 def test_too_many_files_and_no_file(client):
     files = [(f"{n}.txt", b"1. Services\nThe Supplier shall provide the Services.\n") for n in range(4)]
     assert upload(client, files).status_code == 413
@@ -341,10 +349,16 @@ def test_download_name_is_plain_ascii():
     assert download_name("....", "audit.md") == "contract.audit.md"
 
 
-def test_uploads_stay_in_memory(client, monkeypatch):
+def test_uploads_stay_in_memory(auditor, monkeypatch):
+    import dataclasses
     import tempfile
 
     import werkzeug.formparser
+
+    # 250 printed pages of text: within the page limit here, and above Werkzeug's spool size
+    app = create_app(dataclasses.replace(SETTINGS, max_pages=400), auditor=auditor)
+    app.testing = True
+    client = app.test_client()
 
     def no_disk(*args, **kwargs):
         raise AssertionError("an upload was about to be written to disk")

@@ -8,7 +8,7 @@ from ..errors import IngestError
 from ..ingest import read_bytes
 from ..model import Report
 from .settings import WebSettings
-from .uploads import UploadRejected, check_page_count, check_pdf_pages, check_upload
+from .uploads import UploadRejected, check_page_count, check_pdf_pages, check_upload, page_equivalent
 
 log = logging.getLogger("contract_audit.web")
 
@@ -48,7 +48,7 @@ class Engine:
             # A malformed file can trip a parser in ways no reader anticipates; refuse it and keep serving.
             log.exception("reading %s failed", name)
             raise UploadRejected(422, f"{name}: the file could not be read ({type(exc).__name__}); is it damaged?") from None
-        check_page_count(document.pages, name, self.settings.max_pages)
+        check_page_count(page_equivalent(document), name, self.settings.max_pages)
         return self.auditor.audit_document(document)
 
     def classify(self, texts: list[str], ids: list[str] | None = None):

@@ -105,6 +105,17 @@ def check_pdf_pages(data: bytes, name: str, max_pages: int) -> None:
     check_page_count(pages, name, max_pages)
 
 
+CHARS_PER_PAGE = 3_000  # a densely printed contract page
+
+
+def page_equivalent(document) -> int:
+    """Pages for the page limit. A PDF has real pages; text and Word files have pages only where a page break
+    was typed, so their length in printed pages counts too, and a huge one-page text is bounded like a long PDF."""
+    if document.format == "pdf":
+        return document.pages
+    return max(document.pages, -(-len(document.text) // CHARS_PER_PAGE))
+
+
 def check_page_count(pages: int, name: str, max_pages: int) -> None:
     if pages > max_pages:
         raise UploadRejected(413, f"{name}: {pages} pages is more than the {max_pages}-page limit per document")
