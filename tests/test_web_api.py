@@ -435,6 +435,8 @@ def test_serve_refuses_a_public_address_without_token():
     assert result.exit_code == 2 and "access token" in result.output
     short = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--token", "short"])
     assert short.exit_code == 2 and "at least 16 characters" in short.output
+    spaced = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--token", " " * 20])
+    assert spaced.exit_code == 2 and "spaces" in spaced.output
 
 
 # --- API and its OpenAPI description ---------------------------------------------------------------------

@@ -26,6 +26,9 @@ class _Handler(WSGIRequestHandler):
 def check_binding(host: str, token: str | None) -> None:
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
         raise AuditError(f"the access token must be at least {MIN_TOKEN_LENGTH} characters long")
+    if token is not None and token != token.strip():
+        # a request's Authorization header loses such spaces, so the token could never be matched
+        raise AuditError("the access token must not start or end with spaces")
     if not is_loopback(host) and token is None:
         raise AuditError(
             f"binding to {host} makes the page reachable from other machines: give an access token with --token "
