@@ -67,6 +67,7 @@ class Auditor:
         return Report(
             document=document, clauses=clauses, findings=findings,
             families=score.family_summary(findings, protected), risk_score=risk, grade=grade,
+            warnings=score.language_warnings(document.text),
         )
 
     def _assess(self, clauses: list[Clause], parties: Parties = Parties(), evidence: list | None = None):

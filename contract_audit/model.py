@@ -108,3 +108,4 @@ class Report:
     families: dict[str, FamilySummary]
     risk_score: int
     grade: str
+    warnings: tuple[str, ...] = ()  # what makes this report less reliable than usual, for the reader to see first

@@ -182,3 +182,13 @@ def test_a_full_standard_output_is_one_line_not_a_traceback():
         result = subprocess.run([sys.executable, "-m", "contract_audit.cli", "rules", "list"], stdout=full,
                                 stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 2 and result.stderr.strip().startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_a_contract_not_in_english_is_reported_with_a_warning(tmp_path, risky_file):
+    spanish = tmp_path / "contrato.txt"
+    spanish.write_text("1. El Proveedor almacenará todos los datos de la Ciudad fuera del país y conservará las "
+                       "claves de cifrado.\n" * 20, encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(spanish)])
+    assert "**Warning:** The text does not read as English" in result.stdout
+    reports = json.loads(CliRunner().invoke(main, ["scan", str(spanish), str(risky_file), "--format", "json"]).stdout)
+    assert [bool(report["warnings"]) for report in reports] == [True, False]

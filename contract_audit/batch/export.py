@@ -196,6 +196,7 @@ class _StoredReport:
         self.families = data["families"]
         self.risk_score = data["score"]["risk"]
         self.grade = data["score"]["grade"]
+        self.warnings = data.get("warnings", [])  # reports stored before warnings existed have none
 
 
 class ReportPages:

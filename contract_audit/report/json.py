@@ -46,6 +46,7 @@ def report_to_dict(report: Report) -> dict:
             for family, summary in report.families.items()
         },
         "findings": [finding_to_dict(f) for f in report.findings],
+        "warnings": list(report.warnings),
     }
 
 

@@ -27,6 +27,7 @@ def render_markdown_one(report: Report) -> str:
         f"**Risk score {report.risk_score}/100, grade {report.grade}.** {len(risks)} risky clause(s), "
         f"{len(missing)} missing protection(s). {doc.pages} page(s), {len(report.clauses)} clause(s), {doc.format.upper()}.",
         "",
+        *[line for warning in report.warnings for line in (f"> **Warning:** {warning}", "")],
         "| Family | Risky clauses | Protected |",
         "|---|---:|:---:|",
     ]

@@ -79,6 +79,8 @@ def _schemas(settings: WebSettings) -> dict:
                                              "properties": {"risks": {"type": "integer", "minimum": 0}, "protected": boolean}},
                 },
                 "findings": {"type": "array", "items": _ref("Finding")},
+                "warnings": {"type": "array", "items": {"type": "string"},
+                             "description": "What makes this report less reliable, e.g. a text that is not English"},
             },
         },
         "ScanUpload": {
