@@ -200,6 +200,10 @@ def _synthetic_docx() -> bytes:
         table.cell(row, column).text = text
     document.add_paragraph("2.\tFEES")
     document.add_paragraph("2.1\tThe City shall pay the fees within thirty days.")
+    return _docx_bytes(document)
+
+
+def _docx_bytes(document) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -308,9 +312,8 @@ def test_text_kept_beside_a_split_keeps_its_spaces(auditor):
     # One run whose text neither starts nor ends with a space, so Word stores it without xml:space="preserve"
     document.add_paragraph("2.1 The Supplier hosts the Platform. The City shall not install any third-party "
                            "monitoring software on the Platform.")
-    out = io.BytesIO()
-    document.save(out)
-    result = redline(auditor.audit_bytes(out.getvalue(), "split.docx"), out.getvalue())
+    data = _docx_bytes(document)
+    result = redline(auditor.audit_bytes(data, "split.docx"), data)
     space = "{http://www.w3.org/XML/1998/namespace}space"
     kept = [t for t in part(result.docx).iter(w("t")) if t.text and t.text.startswith("2.1")]
     assert len(kept) == 1 and kept[0].text.endswith(" ")  # the typed number stays, the wording is replaced
@@ -342,9 +345,7 @@ def _docx_with_hidden_and_boxed_text() -> bytes:
         f'<w:sdt {ns}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t xml:space="preserve">1.3\tThe Supplier may push updates '
         'to the Platform automatically without notice to the City.</w:t></w:r></w:p></w:sdtContent></w:sdt>')
     document.element.body.insert(len(document.element.body) - 1, control)  # before the section properties
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return _docx_bytes(document)
 
 
 def test_moved_away_and_fallback_text_is_not_read_and_content_controls_are(auditor):

@@ -1,6 +1,7 @@
 """Plain records passed between the batch stages, the worker processes and the results store."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 
@@ -53,3 +54,9 @@ class Outcome:
 def failed(task: Task, error: str, seconds: float = 0.0, file_failure: bool = False) -> Outcome:
     return Outcome(sha256=task.sha256, path=task.item.path, status="failed", error=error, seconds=seconds,
                    file_failure=file_failure)
+
+
+def stored_report(data: dict) -> str:
+    """A report (report.json's dict) as the results store keeps it: the one spelling every writer uses, so that a
+    report edited in the store (a file renamed before a resume) reads byte for byte as a fresh one."""
+    return json.dumps(data, ensure_ascii=False)

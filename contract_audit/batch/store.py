@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import AuditError
 from ..ingest import is_markdown_name
-from .records import Outcome
+from .records import Outcome, stored_report
 
 SCHEMA_VERSION = 1
 STORE_NAME = "results.sqlite"
@@ -115,7 +115,7 @@ class Store:
                 if report is not None:
                     data = json.loads(report)
                     data["document"]["path"] = first
-                    report = json.dumps(data, ensure_ascii=False)  # as the workers write it
+                    report = stored_report(data)
                 updates.append((first, report, sha256))
         with self._transaction():
             self.db.executemany("UPDATE results SET path = ?, report = ? WHERE sha256 = ?", updates)

@@ -12,7 +12,6 @@ allocate memory until the limit stops it (a memory-hungry parser).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ..errors import AuditError
-from .records import Outcome, Task, failed
+from .records import Outcome, Task, failed, stored_report
 from .sources import Limits, Reader, content_hash
 
 HANG_HOOK = "CONTRACT_AUDIT_TEST_HANG"
@@ -75,7 +74,7 @@ def _summary(task: Task, report, seconds: float) -> Outcome:
         family_risks={family: summary.risks for family, summary in report.families.items()},
         missing=sorted({f.family for f in report.findings if f.kind == "missing"}),
         vendor=vendors[0] if vendors else None,
-        report_json=json.dumps(report_to_dict(report), ensure_ascii=False),
+        report_json=stored_report(report_to_dict(report)),
         signature=signature(document.text),
         seconds=seconds,
     )
