@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import score
 from .clauses import Parties, find_parties, parties_in_text, split_clauses
-from .fusion import family_vocabulary
+from .fusion import family_vocabulary, protection_words
 from .ingest import XML_INVALID, read_bytes, read_document
 from .match import CompiledRules, lead_ins
 from .model import Clause, Document, Finding, Report
@@ -51,6 +51,7 @@ class Auditor:
         self.compiled = CompiledRules(self.ruleset)
         self.model = _load_model(model)
         self.vocabulary = family_vocabulary(self.ruleset)  # for the classifier's topic check, built once
+        self.protection_words = protection_words(self.ruleset)
 
     def audit(self, path: str | Path) -> Report:
         return self.audit_document(read_document(path))
@@ -60,9 +61,13 @@ class Auditor:
 
     def audit_document(self, document: Document) -> Report:
         clauses = split_clauses(document)
-        findings, protected_by_clause = self._assess(clauses, find_parties(document))
+        findings, protected_by_clause, withheld_by_clause = self._assess(clauses, find_parties(document))
         protected = set().union(*protected_by_clause.values()) if protected_by_clause else set()
-        findings += score.missing_findings(protected, self.ruleset, self.policy)
+        withheld = {}
+        for clause in clauses:
+            for family, why in withheld_by_clause.get(clause.id, {}).items():
+                withheld.setdefault(family, (clause, why))
+        findings += score.missing_findings(protected, self.ruleset, self.policy, withheld)
         risk, grade = score.document_score(findings, self.policy.weights if self.policy else None)
         return Report(
             document=document, clauses=clauses, findings=findings,
@@ -74,12 +79,13 @@ class Auditor:
         if evidence is None:
             evidence = self.compiled.match(clauses, parties)
         probabilities = None
+        texts = [lead_in + clause.text for lead_in, clause in zip(lead_ins(clauses), clauses)]
         if self.model is not None:
             # Only operative clauses are shown to the classifier (see score.classifiable).
-            texts = [lead_in + clause.text for lead_in, clause in zip(lead_ins(clauses), clauses)]
             judged = [i for i, clause in enumerate(clauses) if score.classifiable(clause.text, texts[i])]
             probabilities = dict(zip(judged, self.model.predict_proba([texts[i] for i in judged])))
-        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy, self.vocabulary)
+        return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy, self.vocabulary,
+                            texts, parties.buyer, self.protection_words)
 
     def classify(self, texts: list[str], ids: list[str] | None = None) -> list[ClauseResult]:
         """Judge free-standing clauses; no 'missing' findings, since there is no whole contract."""
@@ -92,7 +98,7 @@ class Auditor:
         for clause in clauses:
             by_parties.setdefault(parties_in_text(clause.text), []).append(clause)
         evidence = [item for parties, group in by_parties.items() for item in self.compiled.match(group, parties)]
-        findings, protected = self._assess(clauses, evidence=evidence)
+        findings, protected, _ = self._assess(clauses, evidence=evidence)
         by_clause: dict[str, list[Finding]] = {clause.id: [] for clause in clauses}
         for finding in findings:
             by_clause[finding.clause.id].append(finding)

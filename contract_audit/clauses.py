@@ -31,8 +31,18 @@ BUYER_ROLE_WORDS = (
     "procuring entity", "county",
 )
 _DEFINED_TERM = re.compile(
-    r"\(\s*(?:hereinafter\s+)?(?:(?:referred\s+to|called)\s+)?(?:as\s+)?(?:the\s+)?[\"“”']{1}(?P<term>[A-Z][\w&\- ]{1,40}?)[\"“”']{1}\s*\)"
+    r"(?:\(\s*|,?\s*(?=(?:hereinafter|hereafter)\b))(?:(?:hereinafter|hereafter)\s+)?(?:(?:referred\s+to|called|designated)\s+)?"
+    r"(?:as\s+)?(?:the\s+)?[\"“”']{1}(?:the\s+)?(?P<term>[A-Z][\w&\- ]{1,40}?)[\"“”']{1}\s*\)?"
 )
+# Before a defined term, the name it stands for: "between the City of Brightwater (the "City") and Helix Cloud
+# Ltd, a company registered in Ireland (the "Supplier")". The name starts after the last connector and runs
+# over capitalised words (and the small words inside names) up to its first comma or lower-case word.
+_NAME_CONNECTOR = re.compile(r"(?:\bbetween|\band|\bby|\bwith|[;:)])\s+|^\s*", re.IGNORECASE)
+_COMPANY_SUFFIX = re.compile(r"^,?\s+(?:Ltd|Limited|Inc|LLC|L\.L\.C|PLC|S\.A|SA|GmbH|AG|B\.V|BV|N\.V|Pty|Corp)\b\.?")
+_NAME_RUN = re.compile(
+    r"^(?:[Tt][Hh][Ee]\s+)?(?P<name>(?:[A-Z0-9][\w&'’.-]*)(?:\s+(?:(?:of|and|de|du|la|for|the|&)\s+)*[A-Z0-9][\w&'’.-]*){0,7})")
+_NOT_A_NAME = frozenset({"this", "these", "that", "each", "either", "both", "whereas", "now", "agreement", "contract",
+                         "party", "parties", "it", "its", "a", "an"})
 # "Party B (the Supplier)", "the Second Party (the "Contractor")": contracts that keep using the name.
 _NAME_WITH_ROLE = re.compile(
     r"(?P<name>\bParty\s+[A-Z]\b|\b(?:First|Second|Third)\s+Party\b)\s*\(\s*(?:hereinafter\s+)?(?:the\s+)?[\"“]?"
@@ -43,11 +53,14 @@ _ROLE_HINT = re.compile(r"\bas\s+(?:the\s+)?(?P<role>\w+(?:\s\w+)?)\s*$", re.IGN
 
 @dataclass(frozen=True)
 class Parties:
-    """Names the contract uses for the supplier side and for the buying city, beyond the usual role words."""
+    """Names the contract uses for the supplier side and for the buying city, beyond the usual role words, and
+    how each side was recognised ("from the preamble: ..."), for the report to say."""
 
     vendor: tuple[str, ...] = ()
     buyer: tuple[str, ...] = ()
     defined_terms: tuple[str, ...] = field(default=())
+    vendor_basis: str = ""
+    buyer_basis: str = ""
 
 
 @dataclass
@@ -375,29 +388,62 @@ def find_parties(document: Document) -> Parties:
 
 
 def parties_in_text(head: str) -> Parties:
-    """The parties a text names: defined terms introduced after a role ('as the Supplier'), and names
-    followed by their role in brackets ('Party B (the Supplier)', 'the Second Party (the Contractor)')."""
+    """The parties a text names: defined terms introduced after a role ('as the Supplier'), names followed by
+    their role in brackets ('Party B (the Supplier)', 'the Second Party (the Contractor)'), and the names that
+    a role term stands for ('Helix Cloud Ltd, a company registered in Ireland (the "Supplier")')."""
     vendor: list[str] = []
     buyer: list[str] = []
     terms: list[str] = []
+    basis = {"vendor": "", "buyer": ""}
     for match in _NAME_WITH_ROLE.finditer(head):
         role = _role_of(match.group("role"))
         if role == "vendor":
             vendor.append(match.group("name"))
         elif role == "buyer":
             buyer.append(match.group("name"))
+        if role and not basis[role]:
+            basis[role] = f"from the text: {' '.join(match.group(0).split())}"
     for match in _DEFINED_TERM.finditer(head):
         term = match.group("term").strip()
         terms.append(term)
         lowered = term.lower()
+        name = _name_before(head, match.start())
         if lowered in VENDOR_ROLE_WORDS or lowered in BUYER_ROLE_WORDS:
-            continue  # the role word is already known to the rules
-        role = _role_from_context(head[max(0, match.start() - 120):match.start()])
-        if role == "vendor":
-            vendor.append(term)
-        elif role == "buyer":
-            buyer.append(term)
-    return Parties(vendor=tuple(dict.fromkeys(vendor)), buyer=tuple(dict.fromkeys(buyer)), defined_terms=tuple(dict.fromkeys(terms)))
+            role = "vendor" if lowered in VENDOR_ROLE_WORDS else "buyer"
+            names = [name] if name and not _is_role_word(name) else []  # role words are known to the rules
+        else:
+            role = _role_from_context(head[max(0, match.start() - 120):match.start()])
+            names = [term] + ([name] if name and name != term and not _is_role_word(name) else [])
+        if role is None:
+            continue
+        (vendor if role == "vendor" else buyer).extend(names)
+        if not basis[role]:
+            shown = f"{name} (\"{term}\")" if name else f"\"{term}\""
+            basis[role] = f"from the opening of the contract: {shown}"
+    return Parties(vendor=tuple(dict.fromkeys(vendor)), buyer=tuple(dict.fromkeys(buyer)),
+                   defined_terms=tuple(dict.fromkeys(terms)), vendor_basis=basis["vendor"], buyer_basis=basis["buyer"])
+
+
+def _is_role_word(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in VENDOR_ROLE_WORDS or lowered in BUYER_ROLE_WORDS
+
+
+def _name_before(head: str, position: int) -> str:
+    """The party name that a defined term at `position` stands for, or ''."""
+    before = head[max(0, position - 200):position]
+    starts = [m.end() for m in _NAME_CONNECTOR.finditer(before)]
+    for start in reversed(starts):
+        run = _NAME_RUN.match(" ".join(before[start:].split()))
+        if run is None:
+            continue
+        rest = " ".join(before[start:].split())[run.end():]
+        suffix = _COMPANY_SUFFIX.match(rest)
+        name = (run.group("name") + (suffix.group(0) if suffix else "")).rstrip(",")
+        words = name.split()
+        if words and words[0].lower() not in _NOT_A_NAME and not (len(words) == 1 and len(name) < 2):
+            return name
+    return ""
 
 
 def _role_from_context(before: str) -> str | None:

@@ -6,6 +6,11 @@
   protecting the same family, no rule reads the clause as protecting that family, and the clause mentions
   the family's subject: one of its topic words or of its rules' anchor phrases): source "classifier", its
   probability, explained by the terms that contributed most.
+Protections: a clause protects a family when a rule reads it so, or when the classifier finds the protection
+likely (at or above the family's protection threshold and PROTECT_FLOOR, above its risk probability for the
+same family, on topic); either way only where the polarity check (polarity.py) finds the protection actually
+granted to the buyer, not negated, sold separately or left to the vendor's discretion.
+
 Family thresholds come from the model card (chosen on cross-validation) and can be overridden per family
 with `thresholds:` in a policy file.
 """
@@ -23,6 +28,10 @@ from .rules import Policy, RuleSet
 # Without a rule behind it, the classifier must find the risk more likely than not (chosen on
 # cross-validation: it gave the best fused F1 on the training corpus).
 CLASSIFIER_FLOOR = 0.5
+# A protection read by the classifier alone withdraws a "missing protection" finding, so it must be likelier,
+# and clearly likelier than the risk on the same family (protective and risky clauses share their words).
+PROTECT_FLOOR = 0.7
+PROTECT_MARGIN = 0.3
 RISK_COLUMNS = {family: LABELS.index(f"risk:{family}") for family in FAMILIES}
 PROTECT_COLUMNS = {family: LABELS.index(f"protects:{family}") for family in FAMILIES}
 
@@ -39,6 +48,73 @@ def risk_thresholds(model: ClauseModel, policy: Policy | None = None) -> dict[st
     """Per-family classifier thresholds: the model card's, unless the policy overrides them."""
     overrides = policy.thresholds if policy else {}
     return {f: float(overrides.get(f, model.thresholds[f"risk:{f}"])) for f in FAMILIES}
+
+
+def protect_thresholds(model: ClauseModel, policy: Policy | None = None) -> dict[str, float]:
+    """Per-family thresholds for the classifier's protection side (the model card's)."""
+    return {f: float(model.thresholds[f"protects:{f}"]) for f in FAMILIES}
+
+
+@dataclass(frozen=True)
+class ClauseDecision:
+    risks: dict[str, Decision]
+    protects: set[str]
+    withheld: dict[str, str]  # family -> why a protection read in the clause does not count (polarity.py)
+
+
+def classifier_protections(probabilities: np.ndarray | None, thresholds: dict[str, float] | None) -> set[str]:
+    """Families the classifier alone reads the clause as protecting."""
+    if probabilities is None or thresholds is None:
+        return set()
+    return {
+        family for family in FAMILIES
+        if float(probabilities[PROTECT_COLUMNS[family]]) >= max(thresholds[family], PROTECT_FLOOR)
+        and float(probabilities[PROTECT_COLUMNS[family]]) >= float(probabilities[RISK_COLUMNS[family]]) + PROTECT_MARGIN
+    }
+
+
+@dataclass(frozen=True)
+class ProtectionWords:
+    """Per family, what a clause must mention for the classifier alone to read it as protecting the family:
+    one of the family's topic words, and one of its protection words where families.yaml lists any."""
+
+    topics: dict[str, frozenset[str]]
+    cues: dict[str, frozenset[str]]
+
+    def admit(self, families: set[str], text: str) -> set[str]:
+        if not families:
+            return families
+        padded = _normalise(text)
+        return {f for f in families
+                if any(w in padded for w in self.topics.get(f, ())) and
+                (not self.cues.get(f) or any(w in padded for w in self.cues[f]))}
+
+
+def protection_words(ruleset: RuleSet) -> ProtectionWords:
+    return ProtectionWords(
+        topics={f: frozenset(_normalise(w) for w in info.topic_words) for f, info in ruleset.families.items()},
+        cues={f: frozenset(_normalise(w) for w in info.protection_words) for f, info in ruleset.families.items()},
+    )
+
+
+def fuse_clause(rule_scores: dict[str, float], rule_protects: set[str], probabilities: np.ndarray | None,
+                risk_limits: dict[str, float] | None, protect_limits: dict[str, float] | None, text: str,
+                vocabulary: dict[str, frozenset[str]], context: str | None = None,
+                buyer_names: tuple[str, ...] = (), words: ProtectionWords | None = None) -> ClauseDecision:
+    """Every decision about one clause: its risks and the protections it gives the buyer.
+
+    `text` is the clause (with its list lead-in); `context` adds the definitions it uses, for the topic check."""
+    from .polarity import withheld_protection
+
+    context = text if context is None else context
+    mentioned = topics(context, vocabulary) if probabilities is not None else set()
+    read = classifier_protections(probabilities, protect_limits) & mentioned
+    candidates = set(rule_protects) | (words.admit(read, text) if words is not None else read)
+    withheld = withheld_protection(text, candidates, vocabulary, buyer_names) if candidates else {}
+    candidates -= set(withheld)
+    risks = drop_where_protected(fuse_risks(rule_scores, probabilities, risk_limits), candidates)
+    risks = {f: d for f, d in risks.items() if d.source != "classifier" or f in mentioned}
+    return ClauseDecision(risks=risks, protects=candidates, withheld=withheld)
 
 
 def family_vocabulary(ruleset: RuleSet) -> dict[str, frozenset[str]]:

@@ -62,6 +62,7 @@ class FamilyInfo:
     risk_message: str = ""
     risk_severity: str = "medium"
     topic_words: tuple[str, ...] = ()  # words that show a clause is about this family's subject
+    protection_words: tuple[str, ...] = ()  # one of them is needed for the classifier alone to read a protection
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,7 @@ def _parse_family(item, node, path: Path) -> FamilyInfo:
         risk_message=" ".join(str(item.get("risk_message") or "").split()),
         risk_severity=item.get("risk_severity", item["severity"]),
         topic_words=tuple(str(word).lower() for word in item.get("topic_words") or []),
+        protection_words=tuple(str(word).lower() for word in item.get("protection_words") or []),
     )
 
 

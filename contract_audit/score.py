@@ -31,47 +31,56 @@ SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
 def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict | None, model, ruleset: RuleSet,
-           policy: Policy | None = None, vocabulary: dict | None = None) -> tuple[list[Finding], dict[str, set[str]]]:
-    """Risk findings (one per clause and family, rules and classifier fused) and, per clause id, the families
-    whose protection that clause provides. `probabilities` maps a clause's index to its classifier row, for
-    the clauses the classifier may judge (`classifiable`). Protection rests on the rules alone: a "missing protection"
-    finding is only withdrawn on wording a rule recognises, since a protective-sounding clause that the
-    classifier misreads would otherwise hide a real gap."""
-    from .fusion import drop_where_protected, family_vocabulary, fuse_risks, keep_on_topic, risk_thresholds
+           policy: Policy | None = None, vocabulary: dict | None = None, texts: list[str] | None = None,
+           buyer_names: tuple[str, ...] = (), words=None) -> tuple[list[Finding], dict[str, set[str]], dict[str, dict[str, str]]]:
+    """Risk findings (one per clause and family, rules and classifier fused); per clause id, the families whose
+    protection that clause gives the buyer; and per clause id, the protections it words but does not grant
+    (family -> why; see polarity.py). `probabilities` maps a clause's index to its classifier row, for the
+    clauses the classifier may judge (`classifiable`); `texts` are the clauses with their list lead-ins."""
+    from .fusion import family_vocabulary, fuse_clause, protect_thresholds, protection_words, risk_thresholds
 
-    thresholds = risk_thresholds(model, policy) if model is not None else None
+    risk_limits = risk_thresholds(model, policy) if model is not None else None
+    protect_limits = protect_thresholds(model, policy) if model is not None else None
     disabled_families = policy.disabled_families if policy else frozenset()  # their rules are off already
     if vocabulary is None:  # the families' topic vocabulary (fusion.family_vocabulary); callers may pass it in
-        vocabulary = family_vocabulary(ruleset) if probabilities else {}
+        vocabulary = family_vocabulary(ruleset)
+    if words is None:
+        words = protection_words(ruleset)
     definitions = defined_terms(clauses) if probabilities else {}
     by_number = numbered(clauses) if probabilities else {}
     by_clause: dict[str, dict[str, list[Evidence]]] = {}
-    protected: dict[str, set[str]] = {clause.id: set() for clause in clauses}
+    rule_protected: dict[str, set[str]] = {clause.id: set() for clause in clauses}
     for item in evidence:
         if item.score < RULE_THRESHOLD:
             continue
         if item.kind == "protection":
-            protected[item.clause_id].add(item.family)
+            rule_protected[item.clause_id].add(item.family)
         else:
             by_clause.setdefault(item.clause_id, {}).setdefault(item.family, []).append(item)
     findings = []
+    protected: dict[str, set[str]] = {}
+    withheld: dict[str, dict[str, str]] = {}
     for index, clause in enumerate(clauses):
         rule_evidence = by_clause.get(clause.id, {})
         for items in rule_evidence.values():
             items.sort(key=lambda e: (-e.score, SEVERITY_RANK[ruleset.get(e.rule_id).severity], e.rule_id))
         row = probabilities.get(index) if probabilities is not None else None
-        decisions = fuse_risks({f: items[0].score for f, items in rule_evidence.items()}, row, thresholds)
-        decisions = {f: d for f, d in decisions.items() if f not in disabled_families}
-        decisions = drop_where_protected(decisions, protected[clause.id])
-        if any(decision.source == "classifier" for decision in decisions.values()):
-            context = " ".join([clause.text, *(t.text for t in pointed_at(clause.text, definitions, by_number, clause.id))])
-            decisions = keep_on_topic(decisions, context, vocabulary)
-        for family, decision in decisions.items():
-            if decision.source == "classifier":
-                findings.append(_classifier_finding(clause, decision, model, ruleset))
+        text = texts[index] if texts is not None else clause.text
+        context = None
+        if row is not None:
+            context = " ".join([text, *(t.text for t in pointed_at(clause.text, definitions, by_number, clause.id))])
+        decision = fuse_clause({f: items[0].score for f, items in rule_evidence.items()}, rule_protected[clause.id],
+                               row, risk_limits, protect_limits, text, vocabulary, context, buyer_names, words)
+        protected[clause.id] = {f for f in decision.protects if f not in disabled_families}
+        withheld[clause.id] = {f: why for f, why in decision.withheld.items() if f not in disabled_families}
+        for family, risk in decision.risks.items():
+            if family in disabled_families:
+                continue
+            if risk.source == "classifier":
+                findings.append(_classifier_finding(clause, risk, model, ruleset))
             else:
-                findings.append(_rule_finding(clause, rule_evidence[family], decision, ruleset))
-    return sort_findings(findings), protected
+                findings.append(_rule_finding(clause, rule_evidence[family], risk, ruleset))
+    return sort_findings(findings), protected, withheld
 
 
 # The commonest words of English contract prose: over a third of the words of an English contract, almost
@@ -136,16 +145,25 @@ def _classifier_finding(clause: Clause, decision, model, ruleset: RuleSet) -> Fi
     )
 
 
-def missing_findings(protected: set[str], ruleset: RuleSet, policy: Policy | None = None) -> list[Finding]:
+def missing_findings(protected: set[str], ruleset: RuleSet, policy: Policy | None = None,
+                     withheld: dict[str, tuple[Clause, str]] | None = None) -> list[Finding]:
+    """A finding for each family no clause protects. `withheld` maps a family to a clause that words its
+    protection without granting it, and why; the finding says so."""
     disabled = policy.disabled_families if policy else frozenset()
     findings = []
     for family in FAMILIES:
         if family in protected or family in disabled or family not in ruleset.families:
             continue
         info = ruleset.families[family]
+        message = info.message
+        if withheld and family in withheld:
+            clause, why = withheld[family]
+            where = f"Clause {clause.number}" if clause.number else "One clause"
+            message = f"{message} {where} words this protection, but it does not count: {why}."
         findings.append(Finding(
             rule_id=f"{family}-missing-protection", family=family, kind="missing", severity=info.severity,
-            confidence=MISSING_CONFIDENCE, source="pattern", clause=None, match=None, message=info.message,
+            confidence=MISSING_CONFIDENCE, source="pattern", clause=None, match=None,
+            message=message,
             recommendation=info.recommendation, title=info.title, fallback=info.fallback,
         ))
     return findings

@@ -26,8 +26,21 @@ def _sklearn():
                          " (from a checkout: pip install '.[train]'); `evaluate --no-cv` works without it") from None
 
 
+def document_key(source: str, doc: str = "", fallback: str = "") -> str:
+    """The source document a clause comes from, the same for every copy of that document: one CUAD contract
+    whatever folder or category names it, one published document, one template; else the clause itself."""
+    if source.startswith("cuad:") or "CUAD_v1:" in source:
+        name = source.split(":")[1] if source.startswith("cuad:") else source.rsplit("/", 1)[-1]
+        return "cuad:" + name.rsplit(".", 1)[0].strip().lower()
+    if doc:
+        return "doc:" + doc
+    if source.startswith("template:"):
+        return source
+    return "clause:" + (fallback or source)
+
+
 def load_corpus(path: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
-    """Texts, a (n, n_labels) 0/1 matrix in LABELS order, and each example's source."""
+    """Texts, a (n, n_labels) 0/1 matrix in LABELS order, and each example's source document (document_key)."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -48,7 +61,8 @@ def load_corpus(path: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
             raise AuditError(f"{path}:{number}: unknown label '{sorted(unknown)[0]}'")
         texts.append(text)
         rows.append([1 if label in labels else 0 for label in LABELS])
-        sources.append(str(record.get("source", "")))
+        sources.append(document_key(str(record.get("source", "")), str(record.get("doc") or ""),
+                                    str(record.get("id", number))))
     return texts, np.array(rows, dtype=np.int8), sources
 
 
@@ -130,15 +144,23 @@ def _mergeable(labels: np.ndarray) -> np.ndarray:
     return np.array(["rare" if label in rare else label for label in labels])
 
 
-def cross_validated_probabilities(texts: list[str], Y: np.ndarray, seed: int = DEFAULT_SEED):
-    """Out-of-fold probabilities and the thresholds each fold's own model chose, for honest evaluation."""
+def cross_validated_probabilities(texts: list[str], Y: np.ndarray, seed: int = DEFAULT_SEED,
+                                  groups: list[str] | None = None):
+    """Out-of-fold probabilities and the thresholds each fold's own model chose, for honest evaluation.
+
+    With `groups` (each example's source document), no document has examples on both sides of a split."""
     _sklearn()
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     probabilities = np.zeros(Y.shape)
     thresholds = np.zeros(Y.shape)
-    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed + 1)
-    for train_index, test_index in folds.split(np.zeros(len(texts)), _mergeable(strata(Y))):
+    if groups is None:
+        splits = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed + 1).split(
+            np.zeros(len(texts)), _mergeable(strata(Y)))
+    else:
+        splits = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed + 1).split(
+            np.zeros(len(texts)), _mergeable(strata(Y)), groups)
+    for train_index, test_index in splits:
         model = fit([texts[i] for i in train_index], Y[train_index], seed)
         probabilities[test_index] = model.predict_proba([texts[i] for i in test_index])
         thresholds[test_index] = [model.thresholds[label] for label in LABELS]
@@ -161,3 +183,36 @@ def train(corpus: str | Path, out_dir: str | Path, seed: int = DEFAULT_SEED) -> 
     model = fit(texts, Y, seed, meta)
     save_model(model, Path(out_dir))
     return model
+
+
+def held_out_probabilities(held_texts: list[str], held_keys: list[str], corpus_texts: list[str], corpus_Y: np.ndarray,
+                           corpus_keys: list[str], extra_texts: list[str] | None = None, extra_Y: np.ndarray | None = None,
+                           extra_keys: list[str] | None = None, folds: int = FOLDS, seed: int = DEFAULT_SEED):
+    """Document-grouped cross-validation of a labelled set against the training corpus.
+
+    The held-out clauses' documents are split into `folds`; for each fold a model is trained on the corpus
+    plus the `extra` labelled clauses, leaving out every example from the fold's documents (by document key)
+    and every copy of a held-out clause (by normalised text), and it judges that fold's clauses. Returns
+    probabilities and per-clause thresholds, as cross_validated_probabilities does."""
+    _sklearn()
+    from sklearn.model_selection import GroupKFold
+
+    from .evaluate import normalised
+
+    extra_texts, extra_keys = extra_texts or [], extra_keys or []
+    extra_Y = extra_Y if extra_Y is not None else np.zeros((0, len(LABELS)), dtype=np.int8)
+    all_texts = corpus_texts + extra_texts
+    all_Y = np.vstack([corpus_Y, extra_Y]) if len(extra_texts) else corpus_Y
+    all_keys = corpus_keys + extra_keys
+    all_normal = [normalised(t) for t in all_texts]
+    probabilities = np.zeros((len(held_texts), len(LABELS)))
+    thresholds = np.zeros((len(held_texts), len(LABELS)))
+    n_folds = min(folds, len(set(held_keys)))
+    for _, test_index in GroupKFold(n_splits=n_folds).split(np.zeros(len(held_texts)), groups=held_keys):
+        keys = {held_keys[i] for i in test_index}
+        texts = {normalised(held_texts[i]) for i in test_index}
+        keep = [i for i in range(len(all_texts)) if all_keys[i] not in keys and all_normal[i] not in texts]
+        model = fit([all_texts[i] for i in keep], all_Y[keep], seed)
+        probabilities[test_index] = model.predict_proba([held_texts[i] for i in test_index])
+        thresholds[test_index] = [model.thresholds[label] for label in LABELS]
+    return probabilities, thresholds

@@ -70,7 +70,8 @@ def test_defined_party_names():
         'acting as supplier ("NovaStack").\n1. SERVICES\nNovaStack shall provide the System.\n'
     )
     parties = find_parties(read_bytes(text.encode(), "c.txt"))
-    assert parties.vendor == ("NovaStack",)
+    assert parties.vendor == ("NovaStack", "NovaStack Ltd")  # the defined term, then the full name it stands for
+    assert parties.buyer == ("City of Harbourtown",)
     assert "City" in parties.defined_terms
 
 

@@ -91,7 +91,8 @@ def test_markdown_and_html(revision):
     _, _, comparison = revision
     md = render_comparison(comparison, "md")
     assert md.startswith("# Draft comparison: turnkey_ai_stack.")
-    assert "## Resolved findings (1)" in md and "## New findings (1)" in md
+    # Resolved: the withheld-logs risk, and the missing monitoring protection (the City now gets raw logs on request).
+    assert "## Resolved findings (2)" in md and "## New findings (1)" in md
     assert "clause 6.5 (now 6.6)" in md and "| 6.4(a) | 6.5(a) | renumbered | 100 |" in md
     assert "~~Supplier.~~ **City.**" in md
     html = render_comparison(comparison, "html")

@@ -4,13 +4,16 @@
     python models/data/build_corpus.py            # writes models/data/corpus.jsonl and prints counts
     python models/data/build_corpus.py --check    # also lists near-duplicate pairs that were kept
 
-Three sources, in this order (earlier sources win when a later line duplicates an earlier one):
+Five sources, in this order (earlier sources win when a later line duplicates an earlier one):
 
 1. written/*.yaml   clauses written by hand, one per line, "[style +r:fam +p:fam] text";
 2. ../../rules      the replacement language of every risk rule and family (protective wording by design, so
                     the classifier learns not to read the tool's own recommendations as risks);
 3. templates.yaml   hand-written sentence templates expanded with slot fillers (fixed seed);
-4. CUAD v1          real clause excerpts from ../shared/data/cuad/master_clauses.csv (CC BY 4.0, The Atticus
+4. realworld_dev    real clauses labelled independently of this project (../shared/eval/realworld_dev:
+                    US federal acquisition clauses and ordinances, public domain; Common Paper standard
+                    agreements and CUAD excerpts, CC BY 4.0), each with its source document in `doc`;
+5. CUAD v1          real clause excerpts from ../shared/data/cuad/master_clauses.csv (CC BY 4.0, The Atticus
                     Project): ordinary clauses from unrelated categories as negatives, and the excerpts of
                     related categories that were read and labelled by hand in cuad_labels.yaml.
 
@@ -35,14 +38,31 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DEFAULT_CUAD = REPO.parent / "shared" / "data" / "cuad" / "master_clauses.csv"
+DEFAULT_REALWORLD = REPO.parent / "shared" / "eval" / "realworld_dev" / "clauses.jsonl"
 OUT = HERE / "corpus.jsonl"
 SEED = 20240607
 
 FAMILIES = ("monitoring", "energy", "surveillance", "exit", "remote-access", "key-custody", "data-residency", "updates")
 STYLES = {
     "uk", "us", "fidic", "saas", "africa", "gulf", "asia", "party-ab", "latam", "rfp", "nested", "passive",
-    "terse", "schedule", "definition", "cuad", "recommendation",
+    "terse", "schedule", "definition", "cuad", "recommendation", "real",
 }
+
+
+def load_realworld(path: Path) -> list[dict]:
+    """Real clauses with their labels and source documents; the evaluation groups by `doc`, so that a model
+    is never judged on a document it learnt from."""
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        records.append({
+            "id": f"r-{item['id']}", "text": item["text"],
+            "risk": [f for f in FAMILIES if f in item["risk"]], "protects": [f for f in FAMILIES if f in item["protects"]],
+            "source": f"realworld:{item['source']}", "style": "real", "doc": item["doc"], "licence": item["licence"],
+        })
+    return records
 
 # --------------------------------------------------------------------------------------------------- written
 
@@ -500,6 +520,7 @@ def requirement_failures(records: list[dict]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cuad", type=Path, default=DEFAULT_CUAD, help="path to CUAD master_clauses.csv")
+    parser.add_argument("--realworld", type=Path, default=DEFAULT_REALWORLD, help="path to realworld_dev/clauses.jsonl")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--check", action="store_true", help="print dropped duplicates and kept contrast pairs")
     args = parser.parse_args(argv)
@@ -511,13 +532,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"{args.cuad}: CUAD master_clauses.csv not found (pass --cuad PATH)")
     rows = load_cuad_rows(args.cuad)
     cuad = cuad_labelled(rows, HERE / "cuad_labels.yaml") + cuad_negatives(rows)
+    if not args.realworld.exists():
+        sys.exit(f"{args.realworld}: realworld_dev clauses not found (pass --realworld PATH)")
+    realworld = load_realworld(args.realworld)
 
     written_kept, written_dropped, _ = deduplicate(written)
     if written_dropped:
         for record, other, similarity in written_dropped:
             print(f"duplicate in written/: {record['id']} ~ {other['id']} ({similarity:.2f})", file=sys.stderr)
         return 1
-    records, dropped, contrasts = deduplicate(written + recommendations + templated + cuad)
+    records, dropped, contrasts = deduplicate(written + recommendations + templated + realworld + cuad)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     print(summary(records))
     print(f"dropped {len(dropped)} duplicates or near-duplicates with the same labels "
