@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import score
-from .clauses import Parties, find_parties, parties_in_text, split_clauses
+from .clauses import Parties, find_parties, parties_in_text, party_roles, split_clauses
 from .fusion import family_vocabulary, protection_words
 from .ingest import XML_INVALID, read_bytes, read_document
 from .match import CompiledRules, lead_ins
@@ -39,10 +39,12 @@ class Auditor:
     """Holds the compiled rules and the classifier so that many documents are audited with one start-up cost.
 
     `model` is a model folder, None for the shipped model (when one is installed), or False for rules only.
+    `buyer` and `vendor` name the parties for every contract this Auditor reads, where the text would not say.
     """
 
     def __init__(self, rules_dirs=(), policy: Policy | str | Path | None = None, include_shipped_rules: bool = True,
-                 model: str | Path | None | bool = None):
+                 model: str | Path | None | bool = None, buyer: str | None = None, vendor: str | None = None):
+        self.buyer, self.vendor = buyer, vendor
         if policy is not None and not isinstance(policy, Policy):
             policy = load_policy(policy)
         self.policy = policy
@@ -53,15 +55,17 @@ class Auditor:
         self.vocabulary = family_vocabulary(self.ruleset)  # for the classifier's topic check, built once
         self.protection_words = protection_words(self.ruleset)
 
-    def audit(self, path: str | Path) -> Report:
-        return self.audit_document(read_document(path))
+    def audit(self, path: str | Path, buyer: str | None = None, vendor: str | None = None) -> Report:
+        return self.audit_document(read_document(path), buyer, vendor)
 
-    def audit_bytes(self, data: bytes, name: str) -> Report:
-        return self.audit_document(read_bytes(data, name))
+    def audit_bytes(self, data: bytes, name: str, buyer: str | None = None, vendor: str | None = None) -> Report:
+        return self.audit_document(read_bytes(data, name), buyer, vendor)
 
-    def audit_document(self, document: Document) -> Report:
+    def audit_document(self, document: Document, buyer: str | None = None, vendor: str | None = None) -> Report:
+        """Audit one contract. `buyer` / `vendor` override the parties the text defines (and this Auditor's)."""
         clauses = split_clauses(document)
-        findings, protected_by_clause, withheld_by_clause = self._assess(clauses, find_parties(document))
+        parties = find_parties(document, buyer or self.buyer, vendor or self.vendor)
+        findings, protected_by_clause, withheld_by_clause = self._assess(clauses, parties)
         protected = set().union(*protected_by_clause.values()) if protected_by_clause else set()
         withheld = {}
         for clause in clauses:
@@ -72,7 +76,7 @@ class Auditor:
         return Report(
             document=document, clauses=clauses, findings=findings,
             families=score.family_summary(findings, protected), risk_score=risk, grade=grade,
-            warnings=score.language_warnings(document.text),
+            warnings=score.language_warnings(document.text), parties=party_roles(parties, document.text),
         )
 
     def _assess(self, clauses: list[Clause], parties: Parties = Parties(), evidence: list | None = None):

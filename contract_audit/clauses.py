@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .model import Clause, Document
+from .model import Clause, Document, PartyRoles
 from .prefilter import fold_case
 
 _ROMAN = r"[ivxlcdm]+"
@@ -382,9 +382,44 @@ def _qualified_number(marker: _Marker, parent: Clause | None, container: str) ->
     return f"{container} para {marker.label}"
 
 
-def find_parties(document: Document) -> Parties:
-    """Collect defined terms and sort the party names into the supplier side and the buyer side."""
-    return parties_in_text(document.text[:20000])
+def find_parties(document: Document, buyer: str | None = None, vendor: str | None = None) -> Parties:
+    """Collect defined terms and sort the party names into the supplier side and the buyer side. A `buyer` or
+    `vendor` name given by the user replaces what the text suggests for that side."""
+    return with_overrides(parties_in_text(document.text[:20000]), buyer, vendor)
+
+
+def with_overrides(parties: Parties, buyer: str | None, vendor: str | None) -> Parties:
+    """The parties with the user's own reading of either side; a name given for one side leaves the other."""
+    buyer, vendor = (buyer or "").strip(), (vendor or "").strip()
+    buyers, vendors = list(parties.buyer), list(parties.vendor)
+    buyer_basis, vendor_basis = parties.buyer_basis, parties.vendor_basis
+    if buyer:
+        buyers, buyer_basis = [buyer], "as given by the user"
+        vendors = [name for name in vendors if name.lower() != buyer.lower()]
+    if vendor:
+        vendors, vendor_basis = [vendor], "as given by the user"
+        buyers = [name for name in buyers if name.lower() != vendor.lower()]
+    return replace(parties, buyer=tuple(buyers), vendor=tuple(vendors), buyer_basis=buyer_basis, vendor_basis=vendor_basis)
+
+
+_WE = re.compile(r"\b(?:we|us|our)\b", re.IGNORECASE)
+_YOU = re.compile(r"\b(?:you|your)\b", re.IGNORECASE)
+
+
+def party_roles(parties: Parties, text: str) -> PartyRoles:
+    """What the report says about the parties: a name and how it was found, for each side."""
+    buyer = parties.buyer[0] if parties.buyer else ""
+    vendor = parties.vendor[0] if parties.vendor else ""
+    buyer_basis, vendor_basis = parties.buyer_basis, parties.vendor_basis
+    head = text[:20000]
+    standard_terms = len(_WE.findall(head)) >= 5 and len(_YOU.findall(head)) >= 5
+    if not buyer:
+        buyer_basis = ("standard terms written to 'you': read as the buyer" if standard_terms else
+                       "not named; read from the role words (the City, the Customer, the Authority, ...)")
+    if not vendor:
+        vendor_basis = ("standard terms written as 'we/us': read as the vendor" if standard_terms else
+                        "not named; read from the role words (the Supplier, the Provider, the Contractor, ...)")
+    return PartyRoles(buyer=buyer, buyer_basis=buyer_basis, vendor=vendor, vendor_basis=vendor_basis)
 
 
 def parties_in_text(head: str) -> Parties:

@@ -60,16 +60,22 @@ policy_option = click.option("--policy", type=click.Path(dir_okay=False),
                              help="Policy file: severities, disabled rules and families, thresholds, weights.")
 
 
+def party_options(command):
+    """--buyer / --vendor: name the parties where the contract's own text does not make them clear."""
+    command = click.option("--vendor", help="The vendor's name as the contract writes it (default: read from the contract).")(command)
+    return click.option("--buyer", help="The buyer's name as the contract writes it (default: read from the contract).")(command)
+
+
 @click.group(cls=AuditGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="contract-audit")
 def main() -> None:
     """Audit AI, cloud, data-centre and smart-city contracts for digital-sovereignty red flags."""
 
 
-def _auditor(rules_dirs, policy):
+def _auditor(rules_dirs, policy, buyer=None, vendor=None):
     from .api import Auditor, freeze_loaded_objects
 
-    auditor = Auditor(rules_dirs=rules_dirs, policy=policy)
+    auditor = Auditor(rules_dirs=rules_dirs, policy=policy, buyer=buyer, vendor=vendor)
     freeze_loaded_objects()
     return auditor
 
@@ -94,13 +100,14 @@ def _write(text: str, output: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
 @rules_dir_option
 @policy_option
+@party_options
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help=f"Exit {EXIT_FAIL_ON} if a finding is at least this severe.")
-def scan(files, fmt, output, rules_dirs, policy, fail_on):
+def scan(files, fmt, output, rules_dirs, policy, fail_on, buyer, vendor):
     """Scan contracts (PDF, DOCX, text, Markdown) and report their findings."""
     from .report import render
     from .score import SEVERITY_RANK
 
-    auditor = _auditor(rules_dirs, policy)
+    auditor = _auditor(rules_dirs, policy, buyer, vendor)
     reports, failed = [], 0
     for path in files:
         try:
@@ -141,7 +148,8 @@ def _beside(path: str, suffix: str) -> Path:
 @click.option("--author", default="contract-audit", show_default=True, help="Name shown on comments and tracked changes.")
 @rules_dir_option
 @policy_option
-def redline(file, output, author, rules_dirs, policy):
+@party_options
+def redline(file, output, author, rules_dirs, policy, buyer, vendor):
     """Redlined DOCX: a comment on every finding, tracked changes with the recommended wording.
 
     A DOCX keeps everything else (formatting, numbering, tables, headers, footers); a PDF or text
@@ -156,7 +164,7 @@ def redline(file, output, author, rules_dirs, policy):
     target = output or _beside(file, ".redline.docx")
     if Path(target).exists() and Path(file).exists() and Path(target).samefile(file):
         raise AuditError(f"{target}: is the contract itself; choose another --output, the original must stay as it is")
-    report = _auditor(rules_dirs, policy).audit(file)
+    report = _auditor(rules_dirs, policy, buyer, vendor).audit(file)
     source = Path(file).read_bytes() if report.document.format == "docx" else None
     result = make_redline(report, source, author=author)
     _write_bytes(result.docx, target)
@@ -174,11 +182,12 @@ def redline(file, output, author, rules_dirs, policy):
               help="Write here instead of stdout [docx default: FILE.checklist.docx].")
 @rules_dir_option
 @policy_option
-def checklist(file, fmt, output, rules_dirs, policy):
+@party_options
+def checklist(file, fmt, output, rules_dirs, policy, buyer, vendor):
     """Negotiation checklist: one row per finding and missing protection, most severe first."""
     from .checklist import render_checklist
 
-    rendered = render_checklist(_auditor(rules_dirs, policy).audit(file), fmt)
+    rendered = render_checklist(_auditor(rules_dirs, policy, buyer, vendor).audit(file), fmt)
     if fmt == "docx":
         target = output or _beside(file, ".checklist.docx")
         _write_bytes(rendered, target)
@@ -195,12 +204,13 @@ def checklist(file, fmt, output, rules_dirs, policy):
 @click.option("--fail-on-new", is_flag=True, help=f"Exit {EXIT_FAIL_ON} if the new draft has a new finding.")
 @rules_dir_option
 @policy_option
-def compare(old, new, fmt, output, fail_on_new, rules_dirs, policy):
+@party_options
+def compare(old, new, fmt, output, fail_on_new, rules_dirs, policy, buyer, vendor):
     """Compare two drafts: aligned clauses, and findings resolved, new and remaining."""
     from .compare import compare_reports
     from .report.compare import render_comparison
 
-    auditor = _auditor(rules_dirs, policy)
+    auditor = _auditor(rules_dirs, policy, buyer, vendor)
     comparison = compare_reports(auditor.audit(old), auditor.audit(new))
     _write(render_comparison(comparison, fmt), output)
     if fail_on_new and comparison.finding_changes("new"):
@@ -478,8 +488,9 @@ def _batch_formats(ctx, param, values) -> tuple[str, ...]:
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @rules_dir_option
 @policy_option
+@party_options
 def batch(paths, out_dir, jobs, resume, formats, timeout, memory_mb, chunk_size, scheduler, dask_local, quiet,
-          rules_dirs, policy):
+          rules_dirs, policy, buyer, vendor):
     """Audit every contract under folders and ZIP archives into a results store, with CSV, JSON Lines and HTML exports."""
     import signal
 
@@ -494,7 +505,7 @@ def batch(paths, out_dir, jobs, resume, formats, timeout, memory_mb, chunk_size,
     signal.signal(signal.SIGTERM, stop)
     options = BatchOptions(out=Path(out_dir), jobs=jobs, resume=resume, formats=formats, timeout=timeout,
                            memory_mb=memory_mb, chunk_size=chunk_size, rules_dirs=tuple(rules_dirs), policy=policy,
-                           scheduler=scheduler, dask_local=dask_local, progress=not quiet)
+                           buyer=buyer, vendor=vendor, scheduler=scheduler, dask_local=dask_local, progress=not quiet)
     summary = run_batch(paths, options)
     click.echo(f"{summary.files} files: {summary.ok} ok, {summary.failed} failed"
                + (f" ({summary.duplicates} identical copies audited once)" if summary.duplicates else "")

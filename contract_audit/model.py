@@ -100,6 +100,16 @@ class FamilySummary:
     protected: bool = False
 
 
+@dataclass(frozen=True)
+class PartyRoles:
+    """Who the report reads as the buyer and as the vendor, and how that was decided."""
+
+    buyer: str = ""
+    buyer_basis: str = ""
+    vendor: str = ""
+    vendor_basis: str = ""
+
+
 @dataclass
 class Report:
     document: Document
@@ -109,3 +119,4 @@ class Report:
     risk_score: int
     grade: str
     warnings: tuple[str, ...] = ()  # what makes this report less reliable than usual, for the reader to see first
+    parties: PartyRoles = PartyRoles()

@@ -153,3 +153,33 @@ def test_evaluate_reports_protections(tmp_path):
     result = CliRunner().invoke(main, ["evaluate", str(path), "--no-grouped-cv"])
     assert result.exit_code == 0, result.output
     assert "Protections recognised" in result.output and "Risks found" in result.output
+
+
+def test_reports_say_who_the_parties_are_and_how_that_was_decided(probe_report):
+    from contract_audit.report.json import report_to_dict
+    from contract_audit.report.markdown import render_markdown_one
+
+    parties = report_to_dict(probe_report)["parties"]
+    assert parties["buyer"] == "City of Brightwater" and parties["vendor"] == "Helix Cloud Ltd"
+    assert parties["vendor_basis"].startswith("from the opening of the contract")
+    assert "Buyer: City of Brightwater (from the opening" in render_markdown_one(probe_report)
+
+
+def test_user_names_override_the_text(tmp_path):
+    path = tmp_path / "probe.txt"
+    path.write_text(PROBE.replace("Helix Cloud Ltd may", "Helix may"))
+    result = CliRunner().invoke(main, ["scan", str(path), "--vendor", "Helix", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["parties"]["vendor"] == "Helix" and report["parties"]["vendor_basis"] == "as given by the user"
+    remote = [f for f in report["findings"] if f["kind"] == "risk" and f["clause"]["number"] == "1.3"]
+    assert remote and remote[0]["source"] in ("pattern", "both")
+
+
+def test_vendor_standard_terms_say_so():
+    from contract_audit.clauses import party_roles
+
+    text = ("We provide the Service to you. You may use it. We may suspend your account. Our fees apply. "
+            "You agree to pay us. We will notify you. Your data stays yours. We store it.")
+    roles = party_roles(parties_in_text(text), text)
+    assert "we/us" in roles.vendor_basis and "'you'" in roles.buyer_basis

@@ -197,6 +197,7 @@ class _StoredReport:
         self.risk_score = data["score"]["risk"]
         self.grade = data["score"]["grade"]
         self.warnings = data.get("warnings", [])  # reports stored before warnings existed have none
+        self.parties = _attributes(data.get("parties") or {})
 
 
 class ReportPages:

@@ -36,6 +36,8 @@ class BatchOptions:
     chunk_size: int | None = None
     rules_dirs: tuple[str, ...] = ()
     policy: str | None = None
+    buyer: str | None = None  # the parties as the user names them, for every contract
+    vendor: str | None = None
     scheduler: str | None = None  # Dask scheduler address, e.g. tcp://host:8786
     dask_local: int | None = None  # start a local Dask cluster with this many workers
     limits: Limits = field(default_factory=Limits)
@@ -134,7 +136,7 @@ def _check_store(store: Store, options: BatchOptions, out: Path) -> None:
         if not options.resume:
             raise AuditError(f"{out} already holds a batch ({STORE_NAME}); pass --resume to finish it, or choose another --out")
         if store.meta("settings") not in (None, settings):
-            raise AuditError(f"{out} was scanned with other rules, policy or contract-audit version; "
+            raise AuditError(f"{out} was scanned with other rules, policy, parties or contract-audit version; "
                              "resuming would mix results: choose another --out")
     store.set_meta("settings", settings)
 
@@ -148,6 +150,8 @@ def settings_fingerprint(options: BatchOptions) -> str:
     from .similarity import SCHEME
 
     digest = hashlib.sha256(f"{__version__} signature scheme {SCHEME}".encode())
+    if options.buyer or options.vendor:
+        digest.update(f"buyer {options.buyer or ''!r} vendor {options.vendor or ''!r}".encode())
     files = rule_files(shipped_rules_dir())
     for directory in options.rules_dirs:
         files += rule_files(Path(directory))
@@ -187,7 +191,7 @@ def _record_inputs(store: Store, found: Found, limits: Limits) -> dict[str, list
 def _pool(options: BatchOptions, out: Path):
     config = WorkerConfig(rules_dirs=tuple(str(Path(d).resolve()) for d in options.rules_dirs),
                           policy=str(Path(options.policy).resolve()) if options.policy else None,
-                          memory_mb=options.memory_mb, limits=options.limits)
+                          memory_mb=options.memory_mb, limits=options.limits, buyer=options.buyer, vendor=options.vendor)
     if options.scheduler or options.dask_local:
         from .distributed import DaskPool
 

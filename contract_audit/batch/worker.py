@@ -32,6 +32,8 @@ class WorkerConfig:
     policy: str | None = None
     memory_mb: int = 2048  # address space a file may use on top of what the loaded worker holds
     limits: Limits = field(default_factory=Limits)
+    buyer: str | None = None  # the parties as the user names them, for every contract of the batch
+    vendor: str | None = None
 
 
 def audit_task(auditor, task: Task, reader: Reader) -> Outcome:
@@ -61,19 +63,17 @@ def strip_name(message: str, name: str) -> str:
 
 
 def _summary(task: Task, report, seconds: float) -> Outcome:
-    from ..clauses import find_parties
     from ..report.json import report_to_dict
     from .similarity import signature
 
     document = report.document
-    vendors = find_parties(document).vendor
     return Outcome(
         sha256=task.sha256, path=task.item.path, status="ok",
         format=document.format, pages=document.pages, clause_count=len(report.clauses),
         risk=report.risk_score, grade=report.grade,
         family_risks={family: summary.risks for family, summary in report.families.items()},
         missing=sorted({f.family for f in report.findings if f.kind == "missing"}),
-        vendor=vendors[0] if vendors else None,
+        vendor=report.parties.vendor or None,
         report_json=stored_report(report_to_dict(report)),
         signature=signature(document.text),
         seconds=seconds,
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from ..api import Auditor, freeze_loaded_objects
 
-        auditor = Auditor(rules_dirs=config.rules_dirs, policy=config.policy)
+        auditor = Auditor(rules_dirs=config.rules_dirs, policy=config.policy, buyer=config.buyer, vendor=config.vendor)
     except AuditError as exc:
         conn.send(("fatal", str(exc)))
         return 1

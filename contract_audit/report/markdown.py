@@ -17,6 +17,12 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines())
 
 
+def party_lines(parties) -> list[str]:
+    """'Buyer: City of Brightwater, from the opening of the contract: ...', one line per side."""
+    return [f"Buyer: {parties.buyer or 'not named'} ({parties.buyer_basis}).  ",
+            f"Vendor: {parties.vendor or 'not named'} ({parties.vendor_basis}).", ""]
+
+
 def render_markdown_one(report: Report) -> str:
     doc = report.document
     risks = [f for f in report.findings if f.kind == "risk"]
@@ -28,6 +34,7 @@ def render_markdown_one(report: Report) -> str:
         f"{len(missing)} missing protection(s). {doc.pages} page(s), {len(report.clauses)} clause(s), {doc.format.upper()}.",
         "",
         *[line for warning in report.warnings for line in (f"> **Warning:** {warning}", "")],
+        *party_lines(report.parties),
         "| Family | Risky clauses | Protected |",
         "|---|---:|:---:|",
     ]
