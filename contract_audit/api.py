@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import score
-from .clauses import Parties, find_parties, parties_in_text, party_roles, split_clauses
+from .clauses import Parties, clause_parties, find_parties, party_roles, split_clauses
 from .fusion import family_vocabulary, protection_words
 from .ingest import XML_INVALID, read_bytes, read_document
 from .match import CompiledRules, lead_ins
@@ -100,7 +100,7 @@ class Auditor:
         # A free-standing clause may name its parties itself ("Party B (the Supplier) shall ...").
         by_parties: dict[Parties, list[Clause]] = {}
         for clause in clauses:
-            by_parties.setdefault(parties_in_text(clause.text), []).append(clause)
+            by_parties.setdefault(clause_parties(clause.text), []).append(clause)
         evidence = [item for parties, group in by_parties.items() for item in self.compiled.match(group, parties)]
         findings, protected, _ = self._assess(clauses, evidence=evidence)
         by_clause: dict[str, list[Finding]] = {clause.id: [] for clause in clauses}

@@ -38,7 +38,10 @@ _DEFINED_TERM = re.compile(
 # Ltd, a company registered in Ireland (the "Supplier")". The name starts after the last connector and runs
 # over capitalised words (and the small words inside names) up to its first comma or lower-case word.
 _NAME_CONNECTOR = re.compile(r"(?:\bbetween|\band|\bby|\bwith|[;:)])\s+|^\s*", re.IGNORECASE)
-_COMPANY_SUFFIX = re.compile(r"^,?\s+(?:Ltd|Limited|Inc|LLC|L\.L\.C|PLC|S\.A|SA|GmbH|AG|B\.V|BV|N\.V|Pty|Corp)\b\.?")
+# What may stand between a party's name and its defined term: ", a company registered in Ireland", ", Party A".
+_DESCRIPTOR = re.compile(r"^\s*(?:,\s*(?:(?:a|an|the|acting|having|whose|with|registered|incorporated|organi[sz]ed|"
+                         r"established|located|duly|its|which|Party|First|Second)\b[^()\"“”]{0,160}?)?)?[,.]?\s*$")
+_COMPANY_SUFFIX = re.compile(r"^,?\s+(?:Ltd|Limited|Inc|LLC|L\.L\.C|PLC|S\.A|SA|GmbH|AG|B\.V|BV|N\.V|N\.A|Pty|Corp)\b\.?")
 _NAME_RUN = re.compile(
     r"^(?:[Tt][Hh][Ee]\s+)?(?P<name>(?:[A-Z0-9][\w&'’.-]*)(?:\s+(?:(?:of|and|de|du|la|for|the|&)\s+)*[A-Z0-9][\w&'’.-]*){0,7})")
 _NOT_A_NAME = frozenset({"this", "these", "that", "each", "either", "both", "whereas", "now", "agreement", "contract",
@@ -429,6 +432,7 @@ def parties_in_text(head: str) -> Parties:
     vendor: list[str] = []
     buyer: list[str] = []
     terms: list[str] = []
+    unplaced: list[tuple[str, str]] = []  # organisations defined in the opening with no role word
     basis = {"vendor": "", "buyer": ""}
     for match in _NAME_WITH_ROLE.finditer(head):
         role = _role_of(match.group("role"))
@@ -450,13 +454,68 @@ def parties_in_text(head: str) -> Parties:
             role = _role_from_context(head[max(0, match.start() - 120):match.start()])
             names = [term] + ([name] if name and name != term and not _is_role_word(name) else [])
         if role is None:
+            if match.start() < _OPENING_CHARS and name and _ORGANISATION.search(name) and lowered not in _NOT_A_PARTY:
+                unplaced.append((term, name))
             continue
         (vendor if role == "vendor" else buyer).extend(names)
         if not basis[role]:
             shown = f"{name} (\"{term}\")" if name else f"\"{term}\""
             basis[role] = f"from the opening of the contract: {shown}"
+    # Two parties, one recognised by its role: the organisation defined beside it is the other one.
+    missing = [side for side in ("vendor", "buyer") if not basis[side]]
+    if len(missing) == 1 and 1 <= len(unplaced) <= 2:
+        side = missing[0]
+        for term, name in unplaced:
+            (vendor if side == "vendor" else buyer).extend([term] + ([name] if name != term else []))
+        term, name = unplaced[0]
+        basis[side] = f"the other party named in the opening of the contract: {name} (\"{term}\")"
     return Parties(vendor=tuple(dict.fromkeys(vendor)), buyer=tuple(dict.fromkeys(buyer)),
                    defined_terms=tuple(dict.fromkeys(terms)), vendor_basis=basis["vendor"], buyer_basis=basis["buyer"])
+
+
+_OPENING_CHARS = 4000
+_ORGANISATION = re.compile(
+    r"\b(?:Inc|Ltd|Limited|LLC|L\.L\.C|LLP|PLC|Corporation|Corp|Company|Co|N\.A|GmbH|AG|S\.A|SA|BV|NV|Pty|Bank|"
+    r"Association|Trust|Group|Holdings|University|City|County|Council|Municipality|Ministry|Authority|Government|"
+    r"Agency|Department|State|Republic|Commission|Board)\b\.?", re.IGNORECASE)
+
+# In a clause read on its own, a named party acting opposite a role word ("Customer may terminate ... upon
+# notice to M&I", "IBM reserves the right ...") is the other side. These capitalised words start sentences
+# as subjects without being parties.
+_SUBJECT = re.compile(r"(?<![\w&])(?P<name>[A-Z][A-Z&]{1,7}|[A-Z][A-Za-z]{1,20})(?![\w&])(?:['’]s)?(?:\s*,[^,]{1,60},)?\s+"
+                      r"(?:may|shall|will|must|reserves|retains|agrees|has\s+the\s+right|is\s+entitled|can)\b")
+_NOT_A_PARTY = frozenset("""
+agreement services service section party parties data software system systems product products order orders form
+documentation fees fee term terms contract exhibit schedule attachment annex appendix notice notices information
+confidential content materials deliverables work works equipment hardware license licence each either neither the
+this that such any all no if in upon subject notwithstanding except unless where when within during after before
+following beta feedback usage input output personal it they which who both nothing payment payments invoice invoices
+price prices changes change updates update upgrades upgrade releases release it its we you i he she our your their
+maintenance support access records report reports plan policy policies sla credits credit charges amendment
+modification modifications company facility facilities site premises network platform application applications
+account accounts user users affiliates affiliate subcontractor subcontractors provider contractor vendor supplier
+licensor licensee customer client government city buyer purchaser owner operator authority agency department
+""".split())
+
+
+def clause_parties(text: str) -> Parties:
+    """The parties a free-standing clause names: as in a contract's opening, and otherwise a named party acting
+    opposite a role word."""
+    found = parties_in_text(text)
+    if found.vendor or found.buyer:
+        return found
+    words = {word.lower() for word in re.findall(r"[A-Za-z]+", text)}
+    has_buyer = any(w in words for w in BUYER_ROLE_WORDS if " " not in w) or "you" in words
+    has_vendor = any(w in words for w in VENDOR_ROLE_WORDS if " " not in w) or "we" in words
+    if has_buyer == has_vendor:
+        return found
+    names = [m.group("name") for m in _SUBJECT.finditer(text) if m.group("name").lower() not in _NOT_A_PARTY]
+    names = list(dict.fromkeys(names))
+    if not names:
+        return found
+    if has_buyer:
+        return replace(found, vendor=tuple(names), vendor_basis="named opposite the buyer in the clause")
+    return replace(found, buyer=tuple(names), buyer_basis="named opposite the vendor in the clause")
 
 
 def _is_role_word(name: str) -> bool:
@@ -474,6 +533,10 @@ def _name_before(head: str, position: int) -> str:
             continue
         rest = " ".join(before[start:].split())[run.end():]
         suffix = _COMPANY_SUFFIX.match(rest)
+        if suffix:
+            rest = rest[suffix.end():]
+        if not _DESCRIPTOR.match(rest):
+            return ""  # the term does not follow this name: it defines something else
         name = (run.group("name") + (suffix.group(0) if suffix else "")).rstrip(",")
         words = name.split()
         if words and words[0].lower() not in _NOT_A_NAME and not (len(words) == 1 and len(name) < 2):

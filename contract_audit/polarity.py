@@ -29,6 +29,7 @@ class Lexicon:
     for_sale: tuple[str, ...]  # the protection is sold, not given
     vendor_discretion: tuple[str, ...]  # {vendor} stands for the vendor's names
     provisos: tuple[str, ...]  # a right followed by a list of conditions ("provided that:")
+    vendor_refusal: str  # the vendor owes nothing: "shall have no obligation to", "is not required to"
 
 
 ENGLISH = Lexicon(
@@ -56,7 +57,9 @@ ENGLISH = Lexicon(
               r"(?:premium|enterprise|professional|advanced|gold|platinum)\s+(?:tier|plan|edition|package|subscription)\b",
               r"(?:for|at|against)\s+an?\s+(?:additional|extra|separate|further)\s+(?:fee|charge|cost|price|payment)",
               r"subject\s+to\s+(?:the\s+)?(?:payment\s+of\s+)?(?:additional|extra|separate)\s+(?:fees?|charges?|costs?)",
-              r"(?:available|offered|provided)\s+as\s+an?\s+(?:paid|chargeable|optional)\s+(?:option|add-?on|service|extra)"),
+              r"(?:available|offered|provided)\s+as\s+an?\s+(?:paid|chargeable|optional)\s+(?:option|add-?on|service|extra)",
+              r"(?:charged|chargeable|billed|invoiced)\s+(?:[\w-]+\s+){0,2}?at\s+(?:[\w'’-]+\s+){0,3}?(?:then[- ]current|standard|"
+              r"prevailing|applicable|hourly|daily|list)\s+(?:[\w-]+\s+){0,3}?(?:rates?|prices?|fees?|charges?)"),
     vendor_discretion=(r"subject\s+to\s+(?:the\s+)?{vendor}(?:'s|’s)?\s+(?:prior\s+)?(?:written\s+)?(?:approval|consent|agreement|discretion|authori[sz]ation)",
                        r"(?:auditors?|firms?|assessors?|inspectors?|examiners?)\s+(?:(?:designated|appointed|selected|chosen|nominated|approved|engaged)\s+(?:solely\s+|exclusively\s+)?by)\s+(?:the\s+)?{vendor}",
                        r"(?:satisfied|fulfilled|met|discharged)\s+(?:solely\s+|only\s+|exclusively\s+)?(?:by|through)\s+(?:the\s+)?(?:{vendor}(?:'s|’s)?\s+)?(?:own\s+|internal\s+)?(?:third[- ]party\s+)?(?:reports?|certifications?|certificates?|attestations?|audit\s+reports?|summaries|soc\s*\d?\s+reports?)",
@@ -64,6 +67,10 @@ ENGLISH = Lexicon(
                        r"at\s+(?:the\s+)?(?:sole\s+|absolute\s+)?discretion\s+of\s+(?:the\s+)?{vendor}",
                        r"(?:if|where|when|as|unless)\s+(?:the\s+)?{vendor}\s+(?:so\s+)?(?:in\s+its\s+\w+\s+discretion\s+)?(?:deems?|considers?|determines?|agrees?|elects?|decides?|approves?)",
                        r"{vendor}\s+may,?\s+but\s+(?:is|shall\s+be)\s+not\s+(?:obliged|obligated|required)\s+to"),
+    vendor_refusal=(r"(?:shall|will)\s+(?:have|bear)\s+no\s+(?:obligation|duty|liability|responsibility)\s+to|"
+                    r"(?:is|are|shall\s+not\s+be|will\s+not\s+be)\s+not\s+(?:obliged|obligated|required|bound)\s+to|"
+                    r"(?:shall|will)\s+not\s+be\s+(?:obliged|obligated|required|bound)\s+to|"
+                    r"(?:has|have)\s+no\s+(?:obligation|duty)\s+to"),
     provisos=(r"provided\s+(?:always\s+)?that\s*:", r"on\s+(?:the\s+)?conditions?\s+that\s*:",
               r"subject\s+to\s+the\s+following(?:\s+conditions)?\s*:"),
 )
@@ -73,6 +80,7 @@ REASONS = {
     "unavailable": "the protection is stated as not available",
     "for_sale": "the protection is only sold separately (another tier, option or fee)",
     "vendor_discretion": "the protection is left to the vendor's approval or discretion",
+    "vendor_refusal": "the vendor is not obliged to provide it",
     "provisos": "the right is granted subject to a list of provisos, which may hollow it out (read them)",
 }
 
@@ -102,6 +110,7 @@ def _compiled(lexicon: Lexicon = ENGLISH, buyer_names: tuple[str, ...] = ()) -> 
         ("unavailable", unavailable),
         ("for_sale", rf"\b(?:{'|'.join(lexicon.for_sale)})"),
         ("vendor_discretion", rf"\b(?:{'|'.join(fill(p) for p in lexicon.vendor_discretion)})"),
+        ("vendor_refusal", rf"\b(?:{vendor}|we)\b(?:\s+[\w,'’-]+){{0,3}}?\s+(?:{lexicon.vendor_refusal})"),
         ("provisos", rf"\b(?:{'|'.join(lexicon.provisos)})"),
     )
     return _Compiled(re.compile(r"(?<=[.;])\s+(?=[A-Z(\"“])"),

@@ -183,3 +183,27 @@ def test_vendor_standard_terms_say_so():
             "You agree to pay us. We will notify you. Your data stays yours. We store it.")
     roles = party_roles(parties_in_text(text), text)
     assert "we/us" in roles.vendor_basis and "'you'" in roles.buyer_basis
+
+
+def test_vendor_refusal_and_paid_extraction_withhold_protection():
+    assert denial("Where an update degrades performance, the Supplier shall have no obligation to restore the prior version.")
+    assert denial("Any extraction of data requested by the Customer shall be charged at the Provider's then-current rates.")
+    assert denial("The Supplier shall restore the prior version within four hours.") is None
+
+
+@pytest.mark.parametrize("text, vendor", [
+    ("IBM, in its reasonable discretion, may change the terms of Attachment A on ninety days' notice to Customer.", "IBM"),
+    ("Metavante may withdraw any of the Services on ninety days' prior written notice to Customer.", "Metavante"),
+])
+def test_a_named_party_acting_opposite_a_role_word_is_the_other_side(text, vendor):
+    from contract_audit.clauses import clause_parties
+
+    assert clause_parties(text).vendor == (vendor,)
+
+
+def test_the_other_organisation_in_the_opening_is_the_counterparty():
+    head = ('This Agreement is made by and between Oriental Financial Group Inc., a Puerto Rico holding company '
+            '("Customer"), and Metavante Corporation, a Wisconsin corporation ("Metavante").')
+    parties = parties_in_text(head)
+    assert parties.vendor == ("Metavante", "Metavante Corporation")
+    assert parties.vendor_basis.startswith("the other party named in the opening")
