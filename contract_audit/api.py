@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import score
 from .clauses import Parties, clause_parties, find_parties, party_roles, split_clauses
+from .features import with_role_words
 from .fusion import family_vocabulary, protection_words
 from .ingest import XML_INVALID, read_bytes, read_document
 from .match import CompiledRules, lead_ins
@@ -79,7 +80,8 @@ class Auditor:
             warnings=score.language_warnings(document.text), parties=party_roles(parties, document.text),
         )
 
-    def _assess(self, clauses: list[Clause], parties: Parties = Parties(), evidence: list | None = None):
+    def _assess(self, clauses: list[Clause], parties: Parties = Parties(), evidence: list | None = None,
+                clause_mode: bool = False):
         if evidence is None:
             evidence = self.compiled.match(clauses, parties)
         probabilities = None
@@ -87,7 +89,10 @@ class Auditor:
         if self.model is not None:
             # Only operative clauses are shown to the classifier (see score.classifiable).
             judged = [i for i, clause in enumerate(clauses) if score.classifiable(clause.text, texts[i])]
-            probabilities = dict(zip(judged, self.model.predict_proba([texts[i] for i in judged])))
+            # The model reads the parties by their roles: the contract's own names for them (or, for a clause
+            # read on its own, the names it uses opposite a role word) become role words.
+            named = [with_role_words(texts[i], None if clause_mode else parties) for i in judged]
+            probabilities = dict(zip(judged, self.model.predict_proba(named)))
         return score.assess(clauses, evidence, probabilities, self.model, self.ruleset, self.policy, self.vocabulary,
                             texts, parties.buyer, self.protection_words)
 
@@ -102,7 +107,7 @@ class Auditor:
         for clause in clauses:
             by_parties.setdefault(clause_parties(clause.text), []).append(clause)
         evidence = [item for parties, group in by_parties.items() for item in self.compiled.match(group, parties)]
-        findings, protected, _ = self._assess(clauses, evidence=evidence)
+        findings, protected, _ = self._assess(clauses, evidence=evidence, clause_mode=True)
         by_clause: dict[str, list[Finding]] = {clause.id: [] for clause in clauses}
         for finding in findings:
             by_clause[finding.clause.id].append(finding)

@@ -161,7 +161,9 @@ def classifier_view(model, texts: list[str], policy=None) -> ClassifierView:
     from .fusion import protect_thresholds, risk_thresholds
     from .score import classifiable
 
-    probabilities = model.predict_proba(texts)
+    from .features import with_role_words
+
+    probabilities = model.predict_proba([with_role_words(t) for t in texts])
     rows = [row if classifiable(" ".join(t.split()), t) else None for row, t in zip(probabilities, texts)]
     return ClassifierView(rows, [risk_thresholds(model, policy)] * len(texts), [protect_thresholds(model, policy)] * len(texts))
 

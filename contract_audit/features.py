@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .clauses import BUYER_ROLE_WORDS, VENDOR_ROLE_WORDS
+from .clauses import BUYER_ROLE_WORDS, VENDOR_ROLE_WORDS, Parties, clause_parties
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[.;:,()]")
 _NEGATORS = frozenset({"not", "no", "never", "without", "neither", "nor", "cannot", "except", "unless", "n't"})
@@ -18,6 +18,21 @@ _VENDOR = frozenset(w for w in VENDOR_ROLE_WORDS if " " not in w) | {"we", "our"
 _BUYER = frozenset(w for w in BUYER_ROLE_WORDS if " " not in w) | {"you", "your"}
 _ROLE = {word: "_vendor_" for word in _VENDOR} | {word: "_buyer_" for word in _BUYER}
 PARTY_TOKENS = frozenset({"_vendor_", "_buyer_"})
+
+
+def with_role_words(text: str, parties: Parties | None = None) -> str:
+    """The text the model reads: the parties' own names ("Helix Cloud Ltd", "IBM") replaced by a role word,
+    so that what a vendor may do reads the same whoever the vendor is. Without `parties` (a clause read on
+    its own), the names come from the clause itself (clauses.clause_parties)."""
+    parties = clause_parties(text) if parties is None else parties
+    names = [(name, "vendor") for name in parties.vendor] + [(name, "customer") for name in parties.buyer]
+    names = [(name, role) for name, role in names if name.lower() not in _ROLE]
+    if not names:
+        return text
+    names.sort(key=lambda item: -len(item[0]))  # "Helix Cloud Ltd" before "Helix"
+    pattern = re.compile(r"(?<![\w&])(?:" + "|".join(re.escape(name) for name, _ in names) + r")(?![\w&])")
+    roles = {name: role for name, role in names}
+    return pattern.sub(lambda m: roles.get(m.group(0), "vendor"), text)
 
 
 def tokens(text: str) -> list[str]:

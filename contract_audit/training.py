@@ -9,7 +9,7 @@ import numpy as np
 
 from .classifier import LABELS, ClauseModel
 from .errors import AuditError, ModelError
-from .features import analyze
+from .features import analyze, with_role_words
 
 DEFAULT_SEED = 13
 FOLDS = 5
@@ -119,7 +119,7 @@ def fit(texts: list[str], Y: np.ndarray, seed: int = DEFAULT_SEED, meta: dict | 
     from sklearn.model_selection import StratifiedKFold
 
     vectorizer = TfidfVectorizer(analyzer=analyze, min_df=MIN_DF, sublinear_tf=True, dtype=np.float64)
-    X = vectorizer.fit_transform(texts)
+    X = vectorizer.fit_transform([with_role_words(text) for text in texts])
     out_of_fold = np.zeros(Y.shape, dtype=np.float64)
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for train_index, test_index in folds.split(np.zeros(len(texts)), _mergeable(strata(Y))):
@@ -162,7 +162,7 @@ def cross_validated_probabilities(texts: list[str], Y: np.ndarray, seed: int = D
             np.zeros(len(texts)), _mergeable(strata(Y)), groups)
     for train_index, test_index in splits:
         model = fit([texts[i] for i in train_index], Y[train_index], seed)
-        probabilities[test_index] = model.predict_proba([texts[i] for i in test_index])
+        probabilities[test_index] = model.predict_proba([with_role_words(texts[i]) for i in test_index])
         thresholds[test_index] = [model.thresholds[label] for label in LABELS]
     return probabilities, thresholds
 
@@ -213,6 +213,6 @@ def held_out_probabilities(held_texts: list[str], held_keys: list[str], corpus_t
         texts = {normalised(held_texts[i]) for i in test_index}
         keep = [i for i in range(len(all_texts)) if all_keys[i] not in keys and all_normal[i] not in texts]
         model = fit([all_texts[i] for i in keep], all_Y[keep], seed)
-        probabilities[test_index] = model.predict_proba([held_texts[i] for i in test_index])
+        probabilities[test_index] = model.predict_proba([with_role_words(held_texts[i]) for i in test_index])
         thresholds[test_index] = [model.thresholds[label] for label in LABELS]
     return probabilities, thresholds
