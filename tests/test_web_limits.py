@@ -142,6 +142,12 @@ def test_a_hung_audit_becomes_a_clear_error_and_the_server_keeps_answering(slow_
             answers = list(pool.map(lambda _: scan(base, pdf, SAMPLE_PDF.name), range(2)))
         assert [a.status_code for a in answers] == [200, 200]
         assert all(a.json() == expected_report for a in answers)
+        # Downloads are built in the workers too.
+        done = browser.post(base + "scan", data={"csrf_token": token}, files={"files": (SAMPLE_PDF.name, pdf)},
+                            timeout=60, allow_redirects=False)
+        assert done.status_code == 303
+        report = browser.get(base.rstrip("/") + done.headers["Location"] + "/report.json", timeout=60)
+        assert report.status_code == 200 and report.json() == expected_report
 
 
 # --- (e) a full queue answers 429 -------------------------------------------------------------------------
@@ -341,3 +347,34 @@ def test_a_slow_upload_is_dropped_after_the_body_timeout():
         finally:
             sock.close()
         assert requests.get(base + "api/rules", timeout=10).status_code == 200
+
+
+# --- the memory limit -------------------------------------------------------------------------------------
+
+def test_a_worker_caps_its_address_space():
+    import subprocess
+    import sys
+
+    program = ("from contract_audit.web.workers import _cap_address_space\n"
+               "_cap_address_space(64)\n"
+               "try:\n    hoard = bytearray(512 * 1024 * 1024)\nexcept MemoryError:\n    print('refused')\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "refused", done.stderr
+
+
+def test_an_audit_out_of_memory_is_a_clear_error_and_retires_its_worker():
+    from contract_audit.web.workers import ClassifyJob, ScanJob, WorkerSetup, answer
+
+    class Greedy:
+        def classify(self, texts, ids):
+            raise MemoryError
+
+        def audit_document(self, document):
+            raise MemoryError
+
+    setup = WorkerSetup(memory_mb=512)
+    reply = answer(Greedy(), ScanJob(b"1. Services\nThe Supplier shall provide the Services.\n", "big.txt", "text"), setup)
+    assert (reply.kind, reply.status, reply.exiting) == ("rejected", 422, True)
+    assert reply.message == "big.txt: the audit needed more than the 512 MiB memory limit and was stopped"
+    reply = answer(Greedy(), ClassifyJob(["The Supplier shall hold the keys."], None), setup)
+    assert reply.exiting and reply.message.startswith("checking the clauses needed more than the 512 MiB")

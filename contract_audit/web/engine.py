@@ -71,6 +71,11 @@ class InProcessEngine:
         with self._slot():
             return self.auditor.classify(texts, ids)
 
+    def export(self, key: str, report: Report, original: bytes):
+        from .exports import render_download
+
+        return render_download(key, report, original)
+
     def active_rules(self):
         return self.auditor.ruleset.active()
 
@@ -100,12 +105,18 @@ class PoolEngine:
         from .workers import ScanJob
 
         fmt = check_upload(data, name, self.settings)
-        return self.pool.run(ScanJob(data, name, fmt), f"{name}: the audit")
+        return self.pool.run(ScanJob(data, name, fmt))
 
     def classify(self, texts: list[str], ids: list[str] | None = None):
         from .workers import ClassifyJob
 
-        return self.pool.run(ClassifyJob(list(texts), None if ids is None else list(ids)), "checking the clauses")
+        return self.pool.run(ClassifyJob(list(texts), None if ids is None else list(ids)))
+
+    def export(self, key: str, report: Report, original: bytes):
+        """A download built in a worker too: the redline reads the uploaded file again."""
+        from .workers import ExportJob
+
+        return self.pool.run(ExportJob(key, report, original))
 
     def active_rules(self):
         return self.ruleset.active()

@@ -91,7 +91,7 @@ def download(result_id: str, key: str):
     if key not in exports.EXPORTS:
         abort(404)
     try:
-        content, export, filename = exports.build(key, result)
+        content, export, filename = exports.build(key, result, make=state().engine.export)
     except AuditError as exc:
         return error_response(422, str(exc))
     response = Response(content, mimetype=export.mimetype)

@@ -42,16 +42,33 @@ class ScanJob:
     name: str
     fmt: str  # as judged by uploads.check_upload
 
+    @property
+    def what(self) -> str:  # starts the messages about this job
+        return f"{self.name}: the audit"
+
 
 @dataclass(frozen=True)
 class ClassifyJob:
     texts: list[str]
     ids: list[str] | None
+    what = "checking the clauses"
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    key: str  # an exports.EXPORTS key
+    report: object
+    original: bytes
+
+    @property
+    def what(self) -> str:
+        return f"{self.report.document.path}: building {self.key}"
 
 
 @dataclass(frozen=True)
 class Reply:
-    kind: str  # "ok", "rejected" (bad input, with status and message) or "error" (a bug, logged by the worker)
+    kind: str  # "ok"; "rejected" (bad input: status, message); "unavailable" (an export's module is missing);
+    #            "error" (a bug, logged by the worker)
     value: object = None
     status: int = 0
     message: str = ""
@@ -66,17 +83,23 @@ class WorkerError(RuntimeError):
 
 def answer(auditor, job, setup: WorkerSetup) -> Reply:
     from .engine import audit_upload
+    from .exports import ExportUnavailable, render_download
 
     try:
         if isinstance(job, ScanJob):
             return Reply("ok", audit_upload(auditor, job.data, job.name, job.fmt, setup.max_pages))
+        if isinstance(job, ExportJob):
+            return Reply("ok", render_download(job.key, job.report, job.original))
         return Reply("ok", auditor.classify(job.texts, job.ids))
     except UploadRejected as exc:
         return Reply("rejected", status=exc.status, message=exc.message)
+    except ExportUnavailable as exc:
+        return Reply("unavailable", message=str(exc))
+    except AuditError as exc:  # an export that cannot be built from this file
+        return Reply("rejected", status=422, message=str(exc))
     except MemoryError:
-        what = f"{job.name}: the audit" if isinstance(job, ScanJob) else "checking the clauses"
         return Reply("rejected", status=422, exiting=True,
-                     message=f"{what} needed more than the {setup.memory_mb} MiB memory limit and was stopped")
+                     message=f"{job.what} needed more than the {setup.memory_mb} MiB memory limit and was stopped")
     except Exception as exc:
         log.exception("audit failed in worker %s", os.getpid())
         return Reply("error", message=f"{type(exc).__name__}: {exc}")
@@ -191,7 +214,7 @@ class _Worker:
 
 
 class WorkerPool:
-    """`run(job, what)` audits in a free worker and returns its result, or raises: Busy (queue full, or no worker
+    """`run(job)` audits in a free worker and returns its result, or raises: Busy (queue full, or no worker
     free in time), UploadRejected (bad input, time or memory limit, a crashed reader), WorkerError (a bug)."""
 
     def __init__(self, setup: WorkerSetup, workers: int, timeout: float, max_queue: int, start_seconds: float = 180):
@@ -221,20 +244,24 @@ class WorkerPool:
             self._idle.put(worker)
         threading.Thread(target=self._spawner, name="audit-worker-spawner", daemon=True).start()
 
-    def run(self, job, what: str):
+    def run(self, job):
         if not self._slots.acquire(blocking=False):
             raise queue_full()
         try:
-            try:
-                # No worker stays busy longer than the time limit, so a longer wait means the pool is unwell.
-                worker = self._idle.get(timeout=self.timeout + 5)
-            except queue.Empty:
-                raise Busy(503, "no audit worker became free in time; try again in a moment", retry_after=30) from None
-            return self._run_on(worker, job, what)
+            while True:
+                try:
+                    # No worker stays busy longer than the time limit, so a longer wait means the pool is unwell.
+                    worker = self._idle.get(timeout=self.timeout + 5)
+                except queue.Empty:
+                    raise Busy(503, "no audit worker became free in time; try again in a moment", retry_after=30) from None
+                if worker.process.poll() is None:
+                    return self._run_on(worker, job)
+                self._replace(worker)  # it died while idle (killed from outside); take the next
         finally:
             self._slots.release()
 
-    def _run_on(self, worker: _Worker, job, what: str):
+    def _run_on(self, worker: _Worker, job):
+        what = job.what
         try:
             worker.conn.send(job)
             finished = worker.conn.poll(self.timeout)
@@ -255,6 +282,10 @@ class WorkerPool:
             self._idle.put(worker)
         if reply.kind == "rejected":
             raise UploadRejected(reply.status, reply.message)
+        if reply.kind == "unavailable":
+            from .exports import ExportUnavailable
+
+            raise ExportUnavailable(reply.message)
         if reply.kind == "error":
             raise WorkerError(reply.message)
         return reply.value
