@@ -9,7 +9,7 @@ from flask import Flask, Request, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .bodies import BodyBudget, admit_body, release_body
-from .engine import Busy, InProcessEngine
+from .engine import Busy, InProcessEngine, PoolEngine
 from .exports import ExportUnavailable
 from .security import AccessDenied
 from .settings import WebSettings
@@ -32,7 +32,7 @@ class SpoolingRequest(Request):
 @dataclass
 class WebState:
     settings: WebSettings
-    engine: object  # engine.InProcessEngine or engine.PoolEngine
+    engine: InProcessEngine | PoolEngine
     store: ResultStore
     bodies: BodyBudget
 
@@ -55,7 +55,7 @@ def create_app(settings: WebSettings | None = None, auditor=None, engine=None) -
             auditor = Auditor()
         engine = InProcessEngine(auditor, settings)
     app = Flask(__name__)
-    app.request_class = type("Request", (SpoolingRequest,), {"spool_bytes": settings.spool_bytes})
+    app.request_class = type("Request", (SpoolingRequest,), {"spool_bytes": settings.spool_bytes})  # this app's size
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=512 * 1024,
