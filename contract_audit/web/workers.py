@@ -270,8 +270,7 @@ class WorkerPool:
             if not isinstance(exc, (EOFError, OSError)):
                 log.error("unreadable answer from audit worker %s: %s", worker.process.pid, exc)
             code = self._replace(worker)
-            raise UploadRejected(422, f"{what} stopped unexpectedly (the worker exited with code {code}); "
-                                      "is the file damaged?") from None
+            raise UploadRejected(422, f"{what} stopped unexpectedly (its worker exited with code {code})") from None
         if reply is None:
             self._replace(worker)
             raise UploadRejected(422, f"{what} took longer than the {self.timeout:g} s limit and was stopped; "
