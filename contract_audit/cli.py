@@ -377,18 +377,44 @@ def _families(row, side: str) -> list[str]:
 @click.option("--token", envvar="CONTRACT_AUDIT_TOKEN", help="Access token every request must carry (env CONTRACT_AUDIT_TOKEN).")
 @click.option("--max-upload-mb", default=20, show_default=True, type=click.IntRange(1, 200), help="Largest file accepted.")
 @click.option("--max-pages", default=400, show_default=True, type=click.IntRange(1, 10000), help="Most pages per document.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes running audits; a stuck audit occupies one at most.")
+@click.option("--scan-timeout", default=120.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds one audit may run before its worker is stopped and the client gets an error.")
+@click.option("--worker-memory-mb", default=2048, show_default=True, type=click.IntRange(256, 1 << 20),
+              help="Memory one audit may use on top of a loaded worker.")
+@click.option("--queue", "max_queue", default=32, show_default=True, type=click.IntRange(0, 10000),
+              help="Audits that may wait for a free worker; beyond that the server answers 429.")
+@click.option("--max-uploads", default=48, show_default=True, type=click.IntRange(1, 10000),
+              help="Request bodies received or held at once; beyond that the server answers 503.")
+@click.option("--upload-budget-mb", default=256, show_default=True, type=click.IntRange(1, 1 << 20),
+              help="Their sizes added up; beyond that the server answers 503.")
+@click.option("--max-connections", default=200, show_default=True, type=click.IntRange(8, 100000),
+              help="Open connections at once (lowered to fit the open-file limit).")
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds a client has from connecting to finishing its request headers.")
+@click.option("--body-timeout", default=120.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds a client has from the end of the headers to the end of its upload.")
 @rules_dir_option
 @policy_option
-def serve(host, port, token, max_upload_mb, max_pages, rules_dirs, policy):
-    """Start the local web page: upload contracts in a browser, read the findings, download reports."""
+def serve(host, port, token, max_upload_mb, max_pages, workers, scan_timeout, worker_memory_mb, max_queue, max_uploads,
+          upload_budget_mb, max_connections, header_timeout, body_timeout, rules_dirs, policy):
+    """Start the local web page: upload contracts in a browser, read the findings, download reports.
+
+    Limits against slow, large or hostile requests are described in docs/web_limits.md."""
     from .web.server import check_binding, serve as run_server
     from .web.settings import MIB, WebSettings
 
     token = token or None
     check_binding(host, token)  # refuse before the slower start-up
-    settings = WebSettings(token=token, max_upload_bytes=max_upload_mb * MIB, max_pages=max_pages)
+    settings = WebSettings(
+        token=token, max_upload_bytes=max_upload_mb * MIB, max_pages=max_pages, workers=workers,
+        scan_timeout=scan_timeout, worker_memory_mb=worker_memory_mb, max_queue=max_queue, max_uploads=max_uploads,
+        upload_budget_bytes=upload_budget_mb * MIB, max_connections=max_connections, header_timeout=header_timeout,
+        body_timeout=body_timeout,
+    )
     try:
-        run_server(host, port, settings, auditor=_auditor(rules_dirs, policy), echo=lambda line: click.echo(line))
+        run_server(host, port, settings, rules_dirs=rules_dirs, policy=policy, echo=lambda line: click.echo(line))
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
 

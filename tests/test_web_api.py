@@ -318,14 +318,15 @@ def test_internal_error_page_and_recovery(client, app, monkeypatch):
     assert api_scan(client, SAMPLE_TXT.read_bytes(), "good.txt").status_code == 200
 
 
-def test_busy_server_answers_503(auditor):
-    busy = create_app(WebSettings(max_pending=1), auditor=auditor)
+def test_full_queue_answers_429(auditor):
+    busy = create_app(WebSettings(max_queue=0), auditor=auditor)
     state = busy.extensions["contract_audit"]
-    assert state.engine._slots.acquire(blocking=False)  # one scan in progress
+    assert state.engine._slots.acquire(blocking=False)  # one scan in progress, none may wait
     try:
         response = busy.test_client().post("/api/scan", data={"file": (io.BytesIO(SAMPLE_TXT.read_bytes()), "a.txt")},
                                            content_type="multipart/form-data")
-        assert response.status_code == 503 and response.headers["Retry-After"]
+        assert response.status_code == 429 and response.headers["Retry-After"]
+        assert response.get_json()["error"] == "the server is busy with other scans; try again in a moment"
     finally:
         state.engine._slots.release()
 
@@ -349,32 +350,37 @@ def test_download_name_is_plain_ascii():
     assert download_name("....", "audit.md") == "contract.audit.md"
 
 
-def test_uploads_stay_in_memory(auditor, monkeypatch):
+def test_big_uploads_wait_in_unnamed_temporary_files(auditor, monkeypatch, tmp_path):
     import dataclasses
     import tempfile
 
-    import werkzeug.formparser
-
-    # 250 printed pages of text: within the page limit here, and above Werkzeug's spool size
-    app = create_app(dataclasses.replace(SETTINGS, max_pages=400), auditor=auditor)
+    # 250 printed pages of text: within the page limit here, and above the spool size
+    app = create_app(dataclasses.replace(SETTINGS, max_pages=400, spool_bytes=256 * 1024), auditor=auditor)
     app.testing = True
     client = app.test_client()
+    unnamed = []
 
-    def no_disk(*args, **kwargs):
-        raise AssertionError("an upload was about to be written to disk")
+    def no_named_file(*args, **kwargs):
+        raise AssertionError("an upload was about to be written to a named file")
 
-    for module, name in [(werkzeug.formparser, "SpooledTemporaryFile"), (tempfile, "SpooledTemporaryFile"),
-                         (tempfile, "TemporaryFile"), (tempfile, "NamedTemporaryFile"), (tempfile, "mkstemp")]:
-        if hasattr(module, name):
-            monkeypatch.setattr(module, name, no_disk)
+    def temporary_file(*args, **kwargs):
+        unnamed.append(kwargs)
+        return real_temporary_file(*args, **kwargs)
+
+    real_temporary_file = tempfile.TemporaryFile
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", no_named_file)
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary_file)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     package = Path(contract_audit.__file__).parent
     before = sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts)
-    big = b"1. Services\nThe Supplier shall provide the Services.\n" * 15_000  # above Werkzeug's 500 KB spool size
+    big = b"1. Services\nThe Supplier shall provide the Services.\n" * 15_000
     assert len(big) > 600_000
     response = upload(client, [("../../contract_audit/web/static/evil.txt", big)])
     assert response.status_code == 303
+    assert len(unnamed) == 1 and not unnamed[0].get("prefix") and not unnamed[0].get("suffix")
     after = sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts)
     assert before == after
+    assert list(tmp_path.iterdir()) == []  # the spooled file never had a name there
 
 
 # --- CSRF, origin, host, token ---------------------------------------------------------------------------

@@ -18,13 +18,25 @@ SAMPLES = REPO / "sample_contracts"
 @contextlib.contextmanager
 def running_server(*args: str, env: dict | None = None, startup_seconds: float = 90):
     """Start `contract-audit serve --port 0` on 127.0.0.1 and yield its base URL; always stop it."""
+    with server_process(*args, env=env, startup_seconds=startup_seconds) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def server_process(*args: str, env: dict | None = None, startup_seconds: float = 90, open_files: int | None = None):
+    """Like running_server, but yield (base URL, the server's Popen); `open_files` sets its RLIMIT_NOFILE."""
+    def limit_open_files():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     command = [sys.executable, "-m", "contract_audit.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
     process = subprocess.Popen(
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {})}, preexec_fn=limit_open_files if open_files else None,
     )
     lines: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout] + [lines.put("")], daemon=True)
     reader.start()
     # Drain stderr so a chatty server never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
@@ -33,9 +45,11 @@ def running_server(*args: str, env: dict | None = None, startup_seconds: float =
             first = lines.get(timeout=startup_seconds)
         except queue.Empty:
             raise RuntimeError("the server did not start in time") from None
+        if not first:
+            raise RuntimeError(f"the server stopped at start-up with exit code {process.wait(timeout=10)}")
         if "http://" not in first:
             raise RuntimeError(f"unexpected first line from the server: {first!r}")
-        yield first[first.index("http://"):].strip()
+        yield first[first.index("http://"):].strip(), process
     finally:
         process.terminate()
         try:

@@ -6,10 +6,9 @@ from flask import Blueprint, jsonify, render_template, request
 from ..report.json import finding_to_dict, report_to_dict
 from .app import error_response, state
 from .openapi import openapi_document
-from .uploads import display_name
+from .uploads import display_name, read_upload
 
 bp = Blueprint("api", __name__)
-MAX_JSON_BYTES = 8 * 1024 * 1024
 
 
 @bp.get("/")
@@ -28,15 +27,13 @@ def scan():
     if upload is None:
         return error_response(400, "send the contract as a multipart/form-data field named 'file'")
     name = display_name(upload.filename)
-    report = state().engine.scan(upload.stream.read(), name)
+    report = state().engine.scan(read_upload(upload, name, state().settings), name)
     return jsonify(report_to_dict(report))
 
 
 @bp.post("/classify")
 def classify():
     settings = state().settings
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        return error_response(413, f"the request is larger than {MAX_JSON_BYTES // (1024 * 1024)} MiB")
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # silent=True covers malformed JSON, not JSON nested thousands deep

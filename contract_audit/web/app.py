@@ -1,14 +1,15 @@
-"""The Flask application: one shared auditor, an in-memory result store, pages and the JSON API."""
+"""The Flask application: an audit engine, an in-memory result store, pages and the JSON API."""
 from __future__ import annotations
 
-import io
 import logging
+import tempfile
 from dataclasses import dataclass
 
 from flask import Flask, Request, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .engine import Busy, Engine
+from .bodies import BodyBudget, admit_body, release_body
+from .engine import Busy, InProcessEngine, PoolEngine
 from .exports import ExportUnavailable
 from .security import AccessDenied
 from .settings import WebSettings
@@ -18,37 +19,43 @@ from .uploads import UploadRejected
 log = logging.getLogger("contract_audit.web")
 
 
-class MemoryRequest(Request):
-    """Uploads are parsed into memory only: never a temporary file, never a path from the file name.
-    MAX_CONTENT_LENGTH bounds what one request can hold."""
+class SpoolingRequest(Request):
+    """A file part is held in memory up to `spool_bytes`, then in an unnamed temporary file (unlinked from the
+    start, so no other process can open it and nothing is left behind); the upload's name never becomes a path."""
+
+    spool_bytes = 1024 * 1024
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        return io.BytesIO()
+        return tempfile.SpooledTemporaryFile(max_size=self.spool_bytes)
 
 
 @dataclass
 class WebState:
     settings: WebSettings
-    engine: Engine
+    engine: InProcessEngine | PoolEngine
     store: ResultStore
+    bodies: BodyBudget
 
 
 def state() -> WebState:
     return current_app.extensions["contract_audit"]
 
 
-def create_app(settings: WebSettings | None = None, auditor=None) -> Flask:
-    """Build the app around one Auditor (built here when none is given; that takes a second or two)."""
+def create_app(settings: WebSettings | None = None, auditor=None, engine=None) -> Flask:
+    """Build the app around an audit engine (`serve` passes its worker pool), or else around one Auditor run
+    in-process (built here when none is given; that takes a second or two)."""
     from .. import __version__
     from . import api, pages, security
 
     settings = settings or WebSettings()
-    if auditor is None:
-        from ..api import Auditor
+    if engine is None:
+        if auditor is None:
+            from ..api import Auditor
 
-        auditor = Auditor()
+            auditor = Auditor()
+        engine = InProcessEngine(auditor, settings)
     app = Flask(__name__)
-    app.request_class = MemoryRequest
+    app.request_class = type("Request", (SpoolingRequest,), {"spool_bytes": settings.spool_bytes})  # this app's size
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=512 * 1024,
@@ -57,10 +64,13 @@ def create_app(settings: WebSettings | None = None, auditor=None) -> Flask:
     )
     app.json.sort_keys = False
     app.extensions["contract_audit"] = WebState(
-        settings=settings, engine=Engine(auditor, settings), store=ResultStore(settings.keep_results, settings.keep_seconds)
+        settings=settings, engine=engine, store=ResultStore(settings.keep_results, settings.keep_seconds),
+        bodies=BodyBudget(settings.max_uploads, settings.upload_budget_bytes),
     )
     app.jinja_env.globals.update(version=__version__, settings=settings)
-    security.install(app, settings)
+    budget = app.extensions["contract_audit"].bodies
+    security.install(app, settings, after_access=lambda: admit_body(budget, settings))
+    app.teardown_request(lambda exc: release_body(budget))
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     _install_error_handlers(app)
@@ -81,8 +91,8 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Busy)
     def _busy(exc: Busy):
-        response = error_response(503, "the server is busy with other scans; try again in a moment")
-        response.headers["Retry-After"] = "5"
+        response = error_response(exc.status, exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(ExportUnavailable)

@@ -67,20 +67,21 @@ def available() -> list[Export]:
     return [export for key, export in EXPORTS.items() if key not in _PROVIDERS or _provider(key) is not None]
 
 
-def build(key: str, result: StoredResult) -> tuple[bytes, Export, str]:
-    """Return (content, export, download file name); raise KeyError for an unknown key."""
+def build(key: str, result: StoredResult, make=None) -> tuple[bytes, Export, str]:
+    """Return (content, export, download file name); raise KeyError for an unknown key. `make` builds the content
+    (the web engine's export, which runs it in a worker); by default it is built here."""
     export = EXPORTS[key]
-    content = _content(key, result)
+    content = (make or render_download)(key, result.report, result.original)
     if isinstance(content, str):
         content = content.encode("utf-8")
     return content, export, download_name(result.name, export.suffix)
 
 
-def _content(key: str, result: StoredResult) -> bytes | str:
+def render_download(key: str, report, original: bytes) -> bytes | str:
     from ..report import render
 
     if key.startswith("report."):
-        return render([result.report], key.split(".", 1)[1])
+        return render([report], key.split(".", 1)[1])
     function = _provider(key)
     if function is None:
         module_name, name = _PROVIDERS[key]
@@ -88,5 +89,5 @@ def _content(key: str, result: StoredResult) -> bytes | str:
             f"{EXPORTS[key].label} is not available in this installation ({module_name}.{name} is missing)"
         )
     if key == "redline.docx":
-        return function(result.report, result.original).docx
-    return function(result.report, key.split(".", 1)[1])
+        return function(report, original).docx
+    return function(report, key.split(".", 1)[1])

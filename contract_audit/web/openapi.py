@@ -17,10 +17,17 @@ def _errors(*statuses: int) -> dict:
     reasons = {
         400: "The request is malformed", 401: "An access token is required", 403: "Cross-site request refused",
         413: "Too large (file size, page count or number of clauses)", 415: "Not a PDF, DOCX, text or Markdown file",
-        422: "The file could not be read as a contract (corrupt, encrypted, empty, scanned, ZIP bomb)",
-        503: "The server is busy; retry later",
+        422: "The file could not be read as a contract (corrupt, encrypted, empty, scanned, ZIP bomb), or its audit "
+             "went over the server's time or memory limit per audit and was stopped",
+        429: "Too many audits are running or waiting; retry after the number of seconds in Retry-After",
+        503: "The server is receiving too many uploads at once, or no audit worker became free in time; retry after "
+             "the number of seconds in Retry-After",
     }
-    return {str(status): _json(_ref("Error"), reasons[status]) for status in statuses}
+    retry_after = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
+    responses = {str(status): _json(_ref("Error"), reasons[status]) for status in statuses}
+    for status in {429, 503} & set(statuses):
+        responses[str(status)]["headers"] = retry_after
+    return responses
 
 
 def _schemas(settings: WebSettings) -> dict:
@@ -135,20 +142,25 @@ def openapi_document(settings: WebSettings | None = None) -> dict:
             "version": __version__,
             "description": "Audit AI, cloud and smart-city contracts for digital-sovereignty red flags. Runs locally; "
                            "nothing is sent anywhere. When the server was started with an access token, send it as "
-                           "'Authorization: Bearer TOKEN'.",
+                           "'Authorization: Bearer TOKEN'. Each audit runs in a worker process with a time limit "
+                           f"({settings.scan_timeout:g} s) and a memory limit; at most {settings.workers} run at once "
+                           f"and {settings.max_queue} wait (429 beyond that), and at most {settings.max_uploads} "
+                           f"request bodies totalling {settings.upload_budget_bytes // (1024 * 1024)} MiB are received "
+                           "at once (503 beyond that). Both answers carry Retry-After.",
         },
         "security": [{}, {"token": []}],
         "paths": {
             "/api/scan": {"post": {
                 "operationId": "scan", "summary": "Audit one contract file",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _ref("ScanUpload")}}},
-                "responses": {"200": _json(_ref("Report"), "The audit report"), **_errors(400, 401, 403, 413, 415, 422, 503)},
+                "responses": {"200": _json(_ref("Report"), "The audit report"),
+                              **_errors(400, 401, 403, 413, 415, 422, 429, 503)},
             }},
             "/api/classify": {"post": {
                 "operationId": "classify", "summary": "Classify free-standing clauses",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ClassifyRequest")}}},
                 "responses": {"200": _json(_ref("ClassifyResponse"), "One verdict per clause, in order"),
-                              **_errors(400, 401, 403, 413, 503)},
+                              **_errors(400, 401, 403, 413, 422, 429, 503)},
             }},
             "/api/rules": {"get": {
                 "operationId": "listRules", "summary": "The active rules with their examples",

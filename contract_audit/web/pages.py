@@ -7,7 +7,7 @@ from ..errors import AuditError
 from ..model import FAMILIES, SEVERITIES
 from . import exports
 from .app import error_response, state, wants_json
-from .uploads import UploadRejected, display_name
+from .uploads import UploadRejected, display_name, read_upload
 from .views import clause_verdicts, family_rows, finding_groups, rules_by_family
 
 bp = Blueprint("pages", __name__)
@@ -43,8 +43,8 @@ def scan():
 
 def _scan_one(upload) -> dict:
     name = display_name(upload.filename)
-    data = upload.stream.read()
     try:
+        data = read_upload(upload, name, state().settings)
         report = state().engine.scan(data, name)
     except UploadRejected as exc:
         return {"ok": False, "name": name, "error": exc.message, "status": exc.status}
@@ -91,7 +91,7 @@ def download(result_id: str, key: str):
     if key not in exports.EXPORTS:
         abort(404)
     try:
-        content, export, filename = exports.build(key, result)
+        content, export, filename = exports.build(key, result, make=state().engine.export)
     except AuditError as exc:
         return error_response(422, str(exc))
     response = Response(content, mimetype=export.mimetype)

@@ -36,7 +36,9 @@ class AccessDenied(Exception):
         self.message = message
 
 
-def install(app: Flask, settings: WebSettings) -> None:
+def install(app: Flask, settings: WebSettings, after_access=None) -> None:
+    """`after_access` runs once the caller is known to be allowed in, before the body is read (the CSRF check
+    reads a form): the app admits request bodies there."""
     @app.before_request
     def _check_request():
         if settings.token is None:
@@ -45,6 +47,8 @@ def install(app: Flask, settings: WebSettings) -> None:
             response = _check_token(settings.token)
             if response is not None:
                 return response
+        if after_access is not None:
+            after_access()
         if request.method in _UNSAFE:
             _check_origin()
             if not request.path.startswith("/api/"):

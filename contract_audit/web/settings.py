@@ -19,10 +19,22 @@ class WebSettings:
     max_zip_members: int = 2000
     max_clauses: int = 200                # per classify request
     max_clause_chars: int = 20_000        # per clause
-    max_pending: int = 32                 # scans waiting for the auditor before the server answers 503
     keep_results: int = 40                # results (and their uploads, for the redline) kept in memory
     keep_seconds: int = 3600
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "::1")
+    # Audits (scans and clause checks)
+    workers: int = 2                      # worker processes; a stuck audit occupies one of them at most
+    scan_timeout: float = 120.0           # seconds one audit may run before its worker is killed
+    worker_memory_mb: int = 2048          # address space an audit may add to a loaded worker
+    max_queue: int = 32                   # audits waiting for a free worker before the server answers 429
+    # Request bodies
+    max_uploads: int = 48                 # requests whose bodies are being received or held at once
+    upload_budget_bytes: int = 256 * MIB  # their declared sizes, added up
+    spool_bytes: int = 1 * MIB            # an uploaded file larger than this waits in an unnamed temporary file
+    # Connections
+    max_connections: int = 200            # open at once (lowered to fit the open-file limit)
+    header_timeout: float = 10.0          # seconds from connecting to the end of the request headers
+    body_timeout: float = 120.0           # seconds from the end of the headers to the end of the body
 
     @property
     def max_request_bytes(self) -> int:

@@ -47,10 +47,23 @@ def download_name(name: str, suffix: str) -> str:
     return f"{stem.strip('_')[:60] or 'contract'}.{suffix}"
 
 
+def read_upload(upload, name: str, settings: WebSettings) -> bytes:
+    """The bytes of an uploaded file part; one too large is refused before it is read into memory."""
+    stream = upload.stream
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    _check_size(size, name, settings)
+    return stream.read()
+
+
+def _check_size(size: int, name: str, settings: WebSettings) -> None:
+    if size > settings.max_upload_bytes:
+        raise UploadRejected(413, f"{name}: {_mib(size)} is larger than the {_mib(settings.max_upload_bytes)} limit per file")
+
+
 def check_upload(data: bytes, name: str, settings: WebSettings) -> str:
     """Return the format ('pdf', 'docx' or 'text') judged from the bytes, or raise UploadRejected."""
-    if len(data) > settings.max_upload_bytes:
-        raise UploadRejected(413, f"{name}: {_mib(len(data))} is larger than the {_mib(settings.max_upload_bytes)} limit per file")
+    _check_size(len(data), name, settings)
     if not data.strip():
         raise UploadRejected(422, f"{name}: the file is empty")
     head = data[:1024]
