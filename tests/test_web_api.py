@@ -619,3 +619,38 @@ def test_classify_takes_half_characters_and_refuses_absurd_nesting(client):
     response = client.post("/api/classify", data=deep, content_type="application/json")
     assert response.status_code == 400 and "nested" in response.get_json()["error"]
 
+
+
+# --- parties ----------------------------------------------------------------------------------------------
+
+PARTY_PROBE = (b'This Agreement is made between the City of Brightwater (the "City") and Helix Cloud Ltd (the "Supplier").\n'
+               b"1.1 Helix may access the Platform remotely at any time.\n")
+
+
+def test_api_scan_reports_the_parties_and_takes_the_users_names(client):
+    detected = api_scan(client, PARTY_PROBE, "probe.txt").get_json()
+    assert detected["parties"]["vendor"] == "Helix Cloud Ltd"
+    response = client.post("/api/scan", data={"file": (io.BytesIO(PARTY_PROBE), "probe.txt"), "vendor": "Helix",
+                                              "buyer": "City of Brightwater"}, content_type="multipart/form-data")
+    report = response.get_json()
+    assert response.status_code == 200
+    assert report["parties"] == {"buyer": "City of Brightwater", "buyer_basis": "as given by the user",
+                                 "vendor": "Helix", "vendor_basis": "as given by the user"}
+    assert any(f["kind"] == "risk" and f["clause"]["number"] == "1.1" and f["source"] != "classifier"
+               for f in report["findings"])
+
+
+def test_party_name_must_be_one_printable_line(client):
+    response = client.post("/api/scan", data={"file": (io.BytesIO(PARTY_PROBE), "probe.txt"), "vendor": "x" * 201},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "vendor" in response.get_json()["error"]
+
+
+def test_upload_page_offers_party_fields_and_results_name_them(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="buyer" name="buyer"' in page and 'id="vendor" name="vendor"' in page
+    data = {"files": [(io.BytesIO(PARTY_PROBE), "probe.txt")], "csrf_token": csrf(client), "vendor": "Helix"}
+    response = client.post("/scan", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    results = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Vendor: <strong>Helix</strong> (as given by the user)" in results

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, render_template, request
 from ..report.json import finding_to_dict, report_to_dict
 from .app import error_response, state
 from .openapi import openapi_document
-from .uploads import display_name, read_upload
+from .uploads import display_name, party_name, read_upload
 
 bp = Blueprint("api", __name__)
 
@@ -27,7 +27,9 @@ def scan():
     if upload is None:
         return error_response(400, "send the contract as a multipart/form-data field named 'file'")
     name = display_name(upload.filename)
-    report = state().engine.scan(read_upload(upload, name, state().settings), name)
+    buyer = party_name(request.form.get("buyer"), "buyer")
+    vendor = party_name(request.form.get("vendor"), "vendor")
+    report = state().engine.scan(read_upload(upload, name, state().settings), name, buyer, vendor)
     return jsonify(report_to_dict(report))
 
 

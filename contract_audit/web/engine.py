@@ -34,7 +34,8 @@ def queue_full() -> Busy:
     return Busy(429, "the server is busy with other scans; try again in a moment")
 
 
-def audit_upload(auditor, data: bytes, name: str, fmt: str, max_pages: int) -> Report:
+def audit_upload(auditor, data: bytes, name: str, fmt: str, max_pages: int, buyer: str | None = None,
+                 vendor: str | None = None) -> Report:
     """Read and audit one checked upload, or raise UploadRejected with a clear message (never anything else for
     bad input). Runs where the Auditor lives: in a worker process, or in-process under the engine's lock."""
     try:
@@ -52,7 +53,7 @@ def audit_upload(auditor, data: bytes, name: str, fmt: str, max_pages: int) -> R
         log.exception("reading %s failed", name)
         raise UploadRejected(422, f"{name}: the file could not be read ({type(exc).__name__}); is it damaged?") from None
     check_page_count(page_equivalent(document), name, max_pages)
-    return auditor.audit_document(document)
+    return auditor.audit_document(document, buyer, vendor)
 
 
 class InProcessEngine:
@@ -62,10 +63,10 @@ class InProcessEngine:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(1 + settings.max_queue)
 
-    def scan(self, data: bytes, name: str) -> Report:
+    def scan(self, data: bytes, name: str, buyer: str | None = None, vendor: str | None = None) -> Report:
         fmt = check_upload(data, name, self.settings)
         with self._slot():
-            return audit_upload(self.auditor, data, name, fmt, self.settings.max_pages)
+            return audit_upload(self.auditor, data, name, fmt, self.settings.max_pages, buyer, vendor)
 
     def classify(self, texts: list[str], ids: list[str] | None = None):
         with self._slot():
@@ -101,11 +102,11 @@ class PoolEngine:
         self.ruleset = ruleset
         self.settings = settings
 
-    def scan(self, data: bytes, name: str) -> Report:
+    def scan(self, data: bytes, name: str, buyer: str | None = None, vendor: str | None = None) -> Report:
         from .workers import ScanJob
 
         fmt = check_upload(data, name, self.settings)
-        return self.pool.run(ScanJob(data, name, fmt))
+        return self.pool.run(ScanJob(data, name, fmt, buyer, vendor))
 
     def classify(self, texts: list[str], ids: list[str] | None = None):
         from .workers import ClassifyJob

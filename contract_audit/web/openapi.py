@@ -88,13 +88,22 @@ def _schemas(settings: WebSettings) -> dict:
                 "findings": {"type": "array", "items": _ref("Finding")},
                 "warnings": {"type": "array", "items": {"type": "string"},
                              "description": "What makes this report less reliable, e.g. a text that is not English"},
+                "parties": {
+                    "type": "object", "description": "Who the report reads as buyer and vendor, and how that was decided",
+                    "properties": {name: {"type": "string"} for name in ("buyer", "buyer_basis", "vendor", "vendor_basis")},
+                },
             },
         },
         "ScanUpload": {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
                                     "description": f"PDF, DOCX, text or Markdown; at most {settings.max_upload_bytes} bytes "
-                                                   f"and {settings.max_pages} pages. The type is judged from the content."}},
+                                                   f"and {settings.max_pages} pages. The type is judged from the content."},
+                           "buyer": {"type": "string", "maxLength": 200,
+                                     "description": "Optional: the buyer's name as the contract writes it, when the "
+                                                    "report should not read it from the contract"},
+                           "vendor": {"type": "string", "maxLength": 200,
+                                      "description": "Optional: the vendor's name as the contract writes it"}},
         },
         "ClassifyRequest": {
             "type": "object", "required": ["clauses"],

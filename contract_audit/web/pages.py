@@ -7,7 +7,7 @@ from ..errors import AuditError
 from ..model import FAMILIES, SEVERITIES
 from . import exports
 from .app import error_response, state, wants_json
-from .uploads import UploadRejected, display_name, read_upload
+from .uploads import UploadRejected, display_name, party_name, read_upload
 from .views import clause_verdicts, family_rows, finding_groups, rules_by_family
 
 bp = Blueprint("pages", __name__)
@@ -45,7 +45,8 @@ def _scan_one(upload) -> dict:
     name = display_name(upload.filename)
     try:
         data = read_upload(upload, name, state().settings)
-        report = state().engine.scan(data, name)
+        report = state().engine.scan(data, name, party_name(request.form.get("buyer"), "buyer"),
+                                     party_name(request.form.get("vendor"), "vendor"))
     except UploadRejected as exc:
         return {"ok": False, "name": name, "error": exc.message, "status": exc.status}
     finally:

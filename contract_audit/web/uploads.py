@@ -136,3 +136,16 @@ def check_page_count(pages: int, name: str, max_pages: int) -> None:
 
 def _mib(size: int) -> str:
     return f"{size / MIB:.1f} MiB"
+
+
+MAX_PARTY_NAME = 200
+
+
+def party_name(value: str | None, field: str) -> str | None:
+    """A party name typed by the user (optional): one line of printable text, or UploadRejected (400)."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    if len(value) > MAX_PARTY_NAME or not value.isprintable():
+        raise UploadRejected(400, f"'{field}' must be one line of at most {MAX_PARTY_NAME} printable characters")
+    return value

@@ -41,6 +41,8 @@ class ScanJob:
     data: bytes
     name: str
     fmt: str  # as judged by uploads.check_upload
+    buyer: str | None = None  # the parties as the user names them
+    vendor: str | None = None
 
     @property
     def what(self) -> str:  # starts the messages about this job
@@ -87,7 +89,8 @@ def answer(auditor, job, setup: WorkerSetup) -> Reply:
 
     try:
         if isinstance(job, ScanJob):
-            return Reply("ok", audit_upload(auditor, job.data, job.name, job.fmt, setup.max_pages))
+            return Reply("ok", audit_upload(auditor, job.data, job.name, job.fmt, setup.max_pages,
+                                             job.buyer, job.vendor))
         if isinstance(job, ExportJob):
             return Reply("ok", render_download(job.key, job.report, job.original))
         return Reply("ok", auditor.classify(job.texts, job.ids))

@@ -78,6 +78,10 @@
         var data = new FormData();
         data.append("csrf_token", csrf);
         data.append("files", file, file.name);
+        ["buyer", "vendor"].forEach(function (field) {
+          var input = form.elements[field];
+          if (input && input.value.trim()) data.append(field, input.value.trim());
+        });
         var xhr = new XMLHttpRequest();
         xhr.open("POST", form.action);
         xhr.setRequestHeader("Accept", "application/json");
