@@ -30,7 +30,7 @@ from .rules import Policy, RuleSet
 CLASSIFIER_FLOOR = 0.5
 # A protection read by the classifier alone withdraws a "missing protection" finding, so it must be likelier,
 # and clearly likelier than the risk on the same family (protective and risky clauses share their words).
-PROTECT_FLOOR = 0.6
+PROTECT_FLOOR = 0.7
 PROTECT_MARGIN = 0.3
 RISK_COLUMNS = {family: LABELS.index(f"risk:{family}") for family in FAMILIES}
 PROTECT_COLUMNS = {family: LABELS.index(f"protects:{family}") for family in FAMILIES}

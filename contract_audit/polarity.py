@@ -30,6 +30,7 @@ class Lexicon:
     vendor_discretion: tuple[str, ...]  # {vendor} stands for the vendor's names
     provisos: tuple[str, ...]  # a right followed by a list of conditions ("provided that:")
     vendor_refusal: str  # the vendor owes nothing: "shall have no obligation to", "is not required to"
+    broad_exceptions: str  # a refusal followed by a list of exceptions: "will not use ... except (a) ... (c)"
 
 
 ENGLISH = Lexicon(
@@ -71,6 +72,7 @@ ENGLISH = Lexicon(
                     r"(?:is|are|shall\s+not\s+be|will\s+not\s+be)\s+not\s+(?:obliged|obligated|required|bound)\s+to|"
                     r"(?:shall|will)\s+not\s+be\s+(?:obliged|obligated|required|bound)\s+to|"
                     r"(?:has|have)\s+no\s+(?:obligation|duty)\s+to"),
+    broad_exceptions=r"(?:except|other\s+than|save|unless)\b[^.;]{0,60}?\(\s*(?:a|i|1)\s*\)[^.]{0,400}?\(\s*(?:c|iii|3)\s*\)",
     provisos=(r"provided\s+(?:always\s+)?that\s*:", r"on\s+(?:the\s+)?conditions?\s+that\s*:",
               r"subject\s+to\s+the\s+following(?:\s+conditions)?\s*:"),
 )
@@ -81,6 +83,7 @@ REASONS = {
     "for_sale": "the protection is only sold separately (another tier, option or fee)",
     "vendor_discretion": "the protection is left to the vendor's approval or discretion",
     "vendor_refusal": "the vendor is not obliged to provide it",
+    "broad_exceptions": "the promise comes with a list of exceptions, which may hollow it out (read them)",
     "provisos": "the right is granted subject to a list of provisos, which may hollow it out (read them)",
 }
 
@@ -111,6 +114,7 @@ def _compiled(lexicon: Lexicon = ENGLISH, buyer_names: tuple[str, ...] = ()) -> 
         ("for_sale", rf"\b(?:{'|'.join(lexicon.for_sale)})"),
         ("vendor_discretion", rf"\b(?:{'|'.join(fill(p) for p in lexicon.vendor_discretion)})"),
         ("vendor_refusal", rf"\b(?:{vendor}|we)\b(?:\s+[\w,'’-]+){{0,3}}?\s+(?:{lexicon.vendor_refusal})"),
+        ("broad_exceptions", rf"\b{lexicon.broad_exceptions}"),
         ("provisos", rf"\b(?:{'|'.join(lexicon.provisos)})"),
     )
     return _Compiled(re.compile(r"(?<=[.;])\s+(?=[A-Z(\"“])"),

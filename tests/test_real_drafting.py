@@ -207,3 +207,31 @@ def test_the_other_organisation_in_the_opening_is_the_counterparty():
     parties = parties_in_text(head)
     assert parties.vendor == ("Metavante", "Metavante Corporation")
     assert parties.vendor_basis.startswith("the other party named in the opening")
+
+
+# Risk-side pairs that differ only in polarity: the first is a risk, the second is not (it protects instead).
+RISK_PAIRS = [
+    ("The Supplier may store City Data in data centres outside the Territory.",
+     "The Supplier shall not store City Data in data centres outside the Territory.", "data-residency"),
+    ("The Supplier shall hold all encryption keys used to protect City Data.",
+     "The Supplier shall not hold any encryption key used to protect City Data.", "key-custody"),
+    ("The Provider may access the Platform remotely at any time without notice.",
+     "The Provider may not access the Platform remotely without the City's prior approval.", "remote-access"),
+    ("The City may not install any third-party monitoring tools on the System.",
+     "The City may install any third-party monitoring tools on the System.", "monitoring"),
+    ("Provider will not use Customer Data except (a) to provide the Service, (b) to improve its products, "
+     "(c) to train its models, (d) as required by law, and (e) as otherwise permitted.",
+     "Provider will not use Customer Data except to provide the Service.", "exit"),
+]
+
+
+@pytest.mark.parametrize("risky, safe, family", RISK_PAIRS)
+def test_risk_polarity_pairs(auditor, risky, safe, family):
+    risky_result, safe_result = auditor.classify([risky, safe])
+    assert family in risky_result.families and family not in risky_result.protects
+    assert family not in safe_result.families and family in safe_result.protects
+
+
+def test_a_promise_with_a_list_of_exceptions_protects_nothing():
+    assert denial("The Provider will not disclose Customer Data except (a) to its affiliates, (b) to its "
+                  "subcontractors and (c) as required by law.") is not None
