@@ -11,7 +11,7 @@ from .features import with_role_words
 from .fusion import family_vocabulary, protection_words
 from .ingest import XML_INVALID, read_bytes, read_document
 from .match import CompiledRules, lead_ins
-from .model import Clause, Document, Finding, Report
+from .model import Clause, Document, Finding, Protection, Report
 from .rules import Policy, RuleSet, load_policy, load_rules
 
 
@@ -78,6 +78,8 @@ class Auditor:
             document=document, clauses=clauses, findings=findings,
             families=score.family_summary(findings, protected), risk_score=risk, grade=grade,
             warnings=score.language_warnings(document.text), parties=party_roles(parties, document.text),
+            protections=tuple(Protection(family, clause) for clause in clauses
+                              for family in sorted(protected_by_clause.get(clause.id, ()))),
         )
 
     def _assess(self, clauses: list[Clause], parties: Parties = Parties(), evidence: list | None = None,

@@ -37,10 +37,10 @@ _DEFINED_TERM = re.compile(
 # Before a defined term, the name it stands for: "between the City of Brightwater (the "City") and Helix Cloud
 # Ltd, a company registered in Ireland (the "Supplier")". The name starts after the last connector and runs
 # over capitalised words (and the small words inside names) up to its first comma or lower-case word.
-_NAME_CONNECTOR = re.compile(r"(?:\bbetween|\band|\bby|\bwith|[;:)])\s+|^\s*", re.IGNORECASE)
+_NAME_CONNECTOR = re.compile(r"(?:\bbetween|\band|\bby|\bwith|[;:)])\s+|\n\s*\n\s*|^\s*", re.IGNORECASE)
 # What may stand between a party's name and its defined term: ", a company registered in Ireland", ", Party A".
 _DESCRIPTOR = re.compile(r"^\s*(?:,\s*(?:(?:a|an|the|acting|having|whose|with|registered|incorporated|organi[sz]ed|"
-                         r"established|located|duly|its|which|Party|First|Second)\b[^()\"“”]{0,160}?)?)?[,.]?\s*$")
+                         r"established|located|duly|its|which|Party|First|Second)\b[^()\"“”]{0,240}?)?)?[,.]?\s*$")
 _COMPANY_SUFFIX = re.compile(r"^,?\s+(?:Ltd|Limited|Inc|LLC|L\.L\.C|PLC|S\.A|SA|GmbH|AG|B\.V|BV|N\.V|N\.A|Pty|Corp)\b\.?")
 _NAME_RUN = re.compile(
     r"^(?:[Tt][Hh][Ee]\s+)?(?P<name>(?:[A-Z0-9][\w&'’.-]*)(?:\s+(?:(?:of|and|de|du|la|for|the|&)\s+)*[A-Z0-9][\w&'’.-]*){0,7})")
@@ -525,7 +525,7 @@ def _is_role_word(name: str) -> bool:
 
 def _name_before(head: str, position: int) -> str:
     """The party name that a defined term at `position` stands for, or ''."""
-    before = head[max(0, position - 200):position]
+    before = head[max(0, position - 300):position]
     starts = [m.end() for m in _NAME_CONNECTOR.finditer(before)]
     for start in reversed(starts):
         run = _NAME_RUN.match(" ".join(before[start:].split()))

@@ -76,10 +76,12 @@ def classifier_protections(probabilities: np.ndarray | None, thresholds: dict[st
 @dataclass(frozen=True)
 class ProtectionWords:
     """Per family, what a clause must mention for the classifier alone to read it as protecting the family:
-    one of the family's topic words, and one of its protection words where families.yaml lists any."""
+    one of the family's topic words, one of its protection words where families.yaml lists any, and none of
+    its protection excludes."""
 
     topics: dict[str, frozenset[str]]
     cues: dict[str, frozenset[str]]
+    excludes: dict[str, frozenset[str]]
 
     def admit(self, families: set[str], text: str) -> set[str]:
         if not families:
@@ -87,13 +89,16 @@ class ProtectionWords:
         padded = _normalise(text)
         return {f for f in families
                 if any(w in padded for w in self.topics.get(f, ())) and
-                (not self.cues.get(f) or any(w in padded for w in self.cues[f]))}
+                (not self.cues.get(f) or any(w in padded for w in self.cues[f])) and
+                not any(w in padded for w in self.excludes.get(f, ()))}
 
 
 def protection_words(ruleset: RuleSet) -> ProtectionWords:
+    families = ruleset.families.items()
     return ProtectionWords(
-        topics={f: frozenset(_normalise(w) for w in info.topic_words) for f, info in ruleset.families.items()},
-        cues={f: frozenset(_normalise(w) for w in info.protection_words) for f, info in ruleset.families.items()},
+        topics={f: frozenset(_normalise(w) for w in info.topic_words) for f, info in families},
+        cues={f: frozenset(_normalise(w) for w in info.protection_words) for f, info in families},
+        excludes={f: frozenset(_normalise(w) for w in info.protection_excludes) for f, info in families},
     )
 
 

@@ -101,6 +101,14 @@ class FamilySummary:
 
 
 @dataclass(frozen=True)
+class Protection:
+    """A clause that gives the buyer a family's protection."""
+
+    family: str
+    clause: Clause
+
+
+@dataclass(frozen=True)
 class PartyRoles:
     """Who the report reads as the buyer and as the vendor, and how that was decided."""
 
@@ -120,3 +128,4 @@ class Report:
     grade: str
     warnings: tuple[str, ...] = ()  # what makes this report less reliable than usual, for the reader to see first
     parties: PartyRoles = PartyRoles()
+    protections: tuple[Protection, ...] = ()  # in clause order

@@ -63,6 +63,7 @@ class FamilyInfo:
     risk_severity: str = "medium"
     topic_words: tuple[str, ...] = ()  # words that show a clause is about this family's subject
     protection_words: tuple[str, ...] = ()  # one of them is needed for the classifier alone to read a protection
+    protection_excludes: tuple[str, ...] = ()  # any of them stops the classifier alone from reading one
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,7 @@ def _parse_family(item, node, path: Path) -> FamilyInfo:
         risk_severity=item.get("risk_severity", item["severity"]),
         topic_words=tuple(str(word).lower() for word in item.get("topic_words") or []),
         protection_words=tuple(str(word).lower() for word in item.get("protection_words") or []),
+        protection_excludes=tuple(str(word).lower() for word in item.get("protection_excludes") or []),
     )
 
 

@@ -369,7 +369,7 @@ def test_an_audit_out_of_memory_is_a_clear_error_and_retires_its_worker():
         def classify(self, texts, ids):
             raise MemoryError
 
-        def audit_document(self, document):
+        def audit_document(self, document, buyer=None, vendor=None):
             raise MemoryError
 
     setup = WorkerSetup(memory_mb=512)

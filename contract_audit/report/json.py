@@ -47,6 +47,10 @@ def report_to_dict(report: Report) -> dict:
         },
         "findings": [finding_to_dict(f) for f in report.findings],
         "warnings": list(report.warnings),
+        "protections": [
+            {"family": p.family, "clause": {"id": p.clause.id, "number": p.clause.number, "page": p.clause.page}}
+            for p in report.protections
+        ],
         "parties": {
             "buyer": report.parties.buyer, "buyer_basis": report.parties.buyer_basis,
             "vendor": report.parties.vendor, "vendor_basis": report.parties.vendor_basis,

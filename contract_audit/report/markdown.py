@@ -19,8 +19,10 @@ def _quote(text: str) -> str:
 
 def party_lines(parties) -> list[str]:
     """'Buyer: City of Brightwater, from the opening of the contract: ...', one line per side."""
-    return [f"Buyer: {parties.buyer or 'not named'} ({parties.buyer_basis}).  ",
-            f"Vendor: {parties.vendor or 'not named'} ({parties.vendor_basis}).", ""]
+    def line(side: str, name: str, basis: str) -> str:
+        return f"{side}: {name} ({basis})." if name else f"{side}: {basis}."
+
+    return [line("Buyer", parties.buyer, parties.buyer_basis) + "  ", line("Vendor", parties.vendor, parties.vendor_basis), ""]
 
 
 def render_markdown_one(report: Report) -> str:
@@ -38,9 +40,14 @@ def render_markdown_one(report: Report) -> str:
         "| Family | Risky clauses | Protected |",
         "|---|---:|:---:|",
     ]
+    where = {}
+    for protection in report.protections:
+        where.setdefault(protection.family, []).append(protection.clause.number or protection.clause.heading or "-")
     for family in FAMILIES:
         summary = report.families[family]
-        lines.append(f"| {family} | {summary.risks} | {'yes' if summary.protected else '**no**'} |")
+        protected = f"yes ({', '.join(where[family][:4])})" if summary.protected and where.get(family) else (
+            "yes" if summary.protected else "**no**")
+        lines.append(f"| {family} | {summary.risks} | {protected} |")
     lines.append("")
     if risks:
         lines += ["## Risky clauses", ""]
