@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .errors import AuditError
+from .limits import DEFAULT_BUDGETS
 from .model import FAMILIES, SEVERITIES
 
 EXIT_FAIL_ON = 1
@@ -95,16 +96,24 @@ def _write(text: str, output: str | None) -> None:
 @rules_dir_option
 @policy_option
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help=f"Exit {EXIT_FAIL_ON} if a finding is at least this severe.")
-def scan(files, fmt, output, rules_dirs, policy, fail_on):
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_BUDGETS.seconds, show_default=True,
+              help="Seconds one contract may take; then it is stopped and reported as an error.")
+@click.option("--max-memory", "--memory-limit", "memory_mb", type=click.IntRange(min=64), default=DEFAULT_BUDGETS.memory_mb,
+              show_default=True, help="MiB of memory one contract may use on top of the loaded program.")
+def scan(files, fmt, output, rules_dirs, policy, fail_on, timeout, memory_mb):
     """Scan contracts (PDF, DOCX, text, Markdown) and report their findings."""
+    from dataclasses import replace
+
+    from .limits import audit_limited
     from .report import render
     from .score import SEVERITY_RANK
 
     auditor = _auditor(rules_dirs, policy)
+    budgets = replace(DEFAULT_BUDGETS, seconds=timeout, memory_mb=memory_mb)
     reports, failed = [], 0
     for path in files:
         try:
-            reports.append(auditor.audit(path))
+            reports.append(audit_limited(auditor, path, budgets))
         except AuditError as exc:
             failed += 1
             click.echo(f"error: {exc}", err=True)
@@ -416,9 +425,10 @@ def _batch_formats(ctx, param, values) -> tuple[str, ...]:
 @click.option("--resume", is_flag=True, help="Finish the batch already in --out; files done before are skipped by content hash.")
 @click.option("--format", "formats", multiple=True, callback=_batch_formats,
               help="Exports: csv, jsonl, html or none (repeatable or comma-separated; default: all three).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_BUDGETS.seconds, show_default=True,
               help="Seconds one file may take; then its worker is killed and the file recorded as failed.")
-@click.option("--memory-limit", "memory_mb", type=click.IntRange(min=64), default=2048, show_default=True,
+@click.option("--memory-limit", "--max-memory", "memory_mb", type=click.IntRange(min=64),
+              default=DEFAULT_BUDGETS.memory_mb, show_default=True,
               help="MiB one file may use on top of a loaded worker; beyond it the file is recorded as failed.")
 @click.option("--chunk-size", type=click.IntRange(min=1), help="Files sent to a worker at a time (default: automatic).")
 @click.option("--scheduler", help="Run on this Dask cluster (tcp://host:8786); the inputs must be at the same path on every worker.")
