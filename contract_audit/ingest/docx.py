@@ -42,8 +42,10 @@ def read_docx_pages(data: bytes, name: str) -> list[list[str]]:
         raise IngestError(f"{name}: not a readable DOCX ({exc})") from None
     except Exception as exc:  # lxml raises its own parse errors for damaged XML parts
         raise IngestError(f"{name}: damaged DOCX ({type(exc).__name__}: {exc})") from None
+    body = getattr(document.element, "body", None)
+    if body is None:  # the main part's root is not a w:document
+        raise IngestError(f"{name}: damaged DOCX (word/document.xml holds no document body)")
     numbering = WordNumbering.from_document(document)
-    body = document.element.body
     use_rendered_breaks = any(True for _ in body.iter(f"{_W}lastRenderedPageBreak"))
     pages: list[list[str]] = [[]]
     for block in body_blocks(body):
