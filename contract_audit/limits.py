@@ -132,12 +132,17 @@ def _death_message(name: str, exitcode: int | None, budgets: Budgets) -> str:
     if exitcode == _OUT_OF_MEMORY_EXIT:
         return f"{name}: needed more than {budgets.memory_mb} MiB of memory (memory limit); stopped"
     if exitcode is not None and exitcode < 0:
-        try:
-            cause = signal.Signals(-exitcode).name
-        except ValueError:
-            cause = f"signal {-exitcode}"
-        return f"{name}: the reader crashed on this file ({cause}; over the {budgets.memory_mb} MiB memory limit?)"
+        return (f"{name}: the reader crashed on this file ({signal_name(-exitcode)}; over the {budgets.memory_mb} MiB"
+                " memory limit?)")
     return f"{name}: the reader stopped on this file (exit code {exitcode})"
+
+
+def signal_name(number: int) -> str:
+    """SIGKILL for 9: how a process that died of a signal is described."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _check_size(size: int, name: str, budgets: Budgets) -> None:

@@ -293,7 +293,8 @@ def fuzz_cases(seed: int, count: int) -> list[tuple[str, bytes]]:
     """`count` byte-flipped variants of the seed documents, the same for the same seed: PDFs flipped anywhere,
     DOCX packages flipped anywhere or inside one XML part."""
     rng = random.Random(seed)
-    seeds = sorted(fuzz_seeds().items()) + [("docx-xml", fuzz_seeds()["docx"])]
+    originals = fuzz_seeds()
+    seeds = sorted(originals.items()) + [("docx-xml", originals["docx"])]
     cases = []
     for index in range(count):
         kind, data = seeds[index % len(seeds)]
