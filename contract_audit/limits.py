@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -81,6 +82,11 @@ def run_limited(func: Callable[..., T], *args, budgets: Budgets = DEFAULT_BUDGET
     if "fork" not in multiprocessing.get_all_start_methods():
         return func(*args)
     context = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # the child flushes its copies on exit: nothing may be pending
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(sender, func, args, budgets.memory_mb, name), daemon=True)
     child.start()

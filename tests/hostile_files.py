@@ -108,7 +108,7 @@ def nested_tables_docx(depth: int = 80, paragraphs_per_cell: int = 3) -> bytes:
     return docx(cell + paragraph(CLAUSE))
 
 
-def nested_runs_docx(depth: int = 200, runs: int = 2_000) -> bytes:
+def nested_runs_docx(depth: int = 240, runs: int = 20_000) -> bytes:
     """One paragraph whose thousands of runs sit under hundreds of nested inline wrappers."""
     inner = "".join(f"<w:r><w:t>word{n} </w:t></w:r>" for n in range(runs))
     for level in range(depth):
