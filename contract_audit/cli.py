@@ -75,6 +75,13 @@ def _auditor(rules_dirs, policy):
     return auditor
 
 
+def _audit(auditor, path, budgets=DEFAULT_BUDGETS):
+    """One contract's report, audited in a child process held to the time and memory budgets (limits.py)."""
+    from .limits import audit_limited
+
+    return audit_limited(auditor, path, budgets)
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
         try:
@@ -104,7 +111,6 @@ def scan(files, fmt, output, rules_dirs, policy, fail_on, timeout, memory_mb):
     """Scan contracts (PDF, DOCX, text, Markdown) and report their findings."""
     from dataclasses import replace
 
-    from .limits import audit_limited
     from .report import render
     from .score import SEVERITY_RANK
 
@@ -113,7 +119,7 @@ def scan(files, fmt, output, rules_dirs, policy, fail_on, timeout, memory_mb):
     reports, failed = [], 0
     for path in files:
         try:
-            reports.append(audit_limited(auditor, path, budgets))
+            reports.append(_audit(auditor, path, budgets))
         except AuditError as exc:
             failed += 1
             click.echo(f"error: {exc}", err=True)
@@ -165,7 +171,7 @@ def redline(file, output, author, rules_dirs, policy):
     target = output or _beside(file, ".redline.docx")
     if Path(target).exists() and Path(file).exists() and Path(target).samefile(file):
         raise AuditError(f"{target}: is the contract itself; choose another --output, the original must stay as it is")
-    report = _auditor(rules_dirs, policy).audit(file)
+    report = _audit(_auditor(rules_dirs, policy), file)
     source = Path(file).read_bytes() if report.document.format == "docx" else None
     result = make_redline(report, source, author=author)
     _write_bytes(result.docx, target)
@@ -187,7 +193,7 @@ def checklist(file, fmt, output, rules_dirs, policy):
     """Negotiation checklist: one row per finding and missing protection, most severe first."""
     from .checklist import render_checklist
 
-    rendered = render_checklist(_auditor(rules_dirs, policy).audit(file), fmt)
+    rendered = render_checklist(_audit(_auditor(rules_dirs, policy), file), fmt)
     if fmt == "docx":
         target = output or _beside(file, ".checklist.docx")
         _write_bytes(rendered, target)
@@ -210,7 +216,7 @@ def compare(old, new, fmt, output, fail_on_new, rules_dirs, policy):
     from .report.compare import render_comparison
 
     auditor = _auditor(rules_dirs, policy)
-    comparison = compare_reports(auditor.audit(old), auditor.audit(new))
+    comparison = compare_reports(_audit(auditor, old), _audit(auditor, new))
     _write(render_comparison(comparison, fmt), output)
     if fail_on_new and comparison.finding_changes("new"):
         sys.exit(EXIT_FAIL_ON)
