@@ -145,10 +145,10 @@ def unpack_docx(data: bytes, name: str) -> bytes:
     from ..limits import READER_BUDGETS
 
     budget = READER_BUDGETS
-    out = io.BytesIO()
+    members: dict[str, bytes] = {}  # a name given twice: the last entry, the one zipfile reads by name
     total = 0
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             if "word/document.xml" not in {info.filename for info in infos}:
                 raise IngestError(f"{name}: a ZIP file but not a Word document (no word/document.xml)")
@@ -157,15 +157,22 @@ def unpack_docx(data: bytes, name: str) -> bytes:
             for info in infos:
                 if info.is_dir():
                     continue
-                cap = budget.docx_xml_bytes if info.filename.lower().endswith((".xml", ".rels")) else budget.docx_unpacked_bytes
+                is_xml = info.filename.lower().endswith((".xml", ".rels"))
+                cap = budget.docx_xml_bytes if is_xml else budget.docx_unpacked_bytes
                 member = _read_capped(archive, info, min(cap, budget.docx_unpacked_bytes - total))
                 if member is None:
-                    raise IngestError(f"{name}: the DOCX unpacks to more than its limit ({_mib(cap)} MiB for one XML "
-                                      f"part, {_mib(budget.docx_unpacked_bytes)} MiB in all; zip bomb?); refused")
+                    raise IngestError(f"{name}: the DOCX unpacks to more than its limit ({_mib(budget.docx_xml_bytes)}"
+                                      f" MiB for one XML part, {_mib(budget.docx_unpacked_bytes)} MiB in all; zip bomb?);"
+                                      " refused")
                 total += len(member)
-                copy.writestr(info.filename, member)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError) as exc:
+                members[info.filename] = member
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
+        # RuntimeError: an encrypted member; NotImplementedError: a compression method zipfile lacks
         raise IngestError(f"{name}: not a readable DOCX (corrupt ZIP container: {exc})") from None
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        for member_name, member in members.items():
+            copy.writestr(member_name, member)
     return out.getvalue()
 
 
