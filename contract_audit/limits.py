@@ -124,7 +124,8 @@ def _child(sender, func, args, memory_mb: int, name: str) -> None:
     except RecursionError:
         result = ("error", AuditError(f"{name}: nested too deeply to read; refused"))
     except Exception as exc:  # a reader bug on one odd file is still a one-line answer
-        result = ("error", AuditError(f"{name}: unexpected error while reading ({type(exc).__name__}: {exc})"))
+        detail = " ".join(str(exc).split())
+        result = ("error", AuditError(f"{name}: unexpected error while reading ({type(exc).__name__}: {detail})"))
     try:
         sender.send(result)
     except MemoryError:

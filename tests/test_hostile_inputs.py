@@ -168,6 +168,13 @@ def test_a_part_that_truly_unpacks_past_the_budget_is_refused():
         read_limited(data, "padded.docx")
 
 
+def test_an_xml_parse_error_is_one_line():
+    data = hostile.docx(hostile.paragraph(hostile.CLAUSE + "\x00"))
+    with pytest.raises(IngestError, match="damaged DOCX") as raised:
+        read_bytes(data, "nul.docx")
+    assert "\n" not in str(raised.value)
+
+
 # --- the limits module -------------------------------------------------------------------------------------
 
 def _sleep_for_ever():

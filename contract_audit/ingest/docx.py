@@ -7,6 +7,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from ..errors import IngestError
+from .cleanup import one_line
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -37,11 +38,11 @@ def read_docx_pages(data: bytes, name: str) -> list[list[str]]:
         content_type = str(exc).rpartition("content type is ")[2].strip("'") if "content type is" in str(exc) else ""
         if content_type:
             raise IngestError(f"{name}: a {content_type} package, not a plain Word document; save it as .docx") from None
-        raise IngestError(f"{name}: not a readable DOCX ({exc})") from None
+        raise IngestError(f"{name}: not a readable DOCX ({one_line(exc)})") from None
     except (PackageNotFoundError, KeyError, zipfile.BadZipFile) as exc:
-        raise IngestError(f"{name}: not a readable DOCX ({exc})") from None
+        raise IngestError(f"{name}: not a readable DOCX ({one_line(exc)})") from None
     except Exception as exc:  # lxml raises its own parse errors for damaged XML parts
-        raise IngestError(f"{name}: damaged DOCX ({type(exc).__name__}: {exc})") from None
+        raise IngestError(f"{name}: damaged DOCX ({type(exc).__name__}: {one_line(exc)})") from None
     body = getattr(document.element, "body", None)
     if body is None:  # the main part's root is not a w:document
         raise IngestError(f"{name}: damaged DOCX (word/document.xml holds no document body)")
@@ -168,7 +169,7 @@ def unpack_docx(data: bytes, name: str) -> bytes:
                 members[info.filename] = member
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
         # RuntimeError: an encrypted member; NotImplementedError: a compression method zipfile lacks
-        raise IngestError(f"{name}: not a readable DOCX (corrupt ZIP container: {exc})") from None
+        raise IngestError(f"{name}: not a readable DOCX (corrupt ZIP container: {one_line(exc)})") from None
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
         for member_name, member in members.items():

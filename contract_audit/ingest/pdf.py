@@ -8,7 +8,7 @@ import zlib
 import pypdfium2 as pdfium
 
 from ..errors import IngestError
-from .cleanup import normalise_lines
+from .cleanup import normalise_lines, one_line
 
 # Where a stream's data begins; the dictionary before it says whether it is Flate-compressed.
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
@@ -31,7 +31,7 @@ def read_pdf_pages(data: bytes, name: str) -> list[list[str]]:
         if "password" in message:
             raise IngestError(f"{name}: the PDF is encrypted (password protected); supply an unlocked copy") from None
         # PDFium reports a file with no page tree (a PDF of no pages) as a failure whose code is "Success".
-        detail = "no pages, or a damaged page tree" if "success" in message else f"corrupt or damaged file: {exc}"
+        detail = "no pages, or a damaged page tree" if "success" in message else f"corrupt or damaged file: {one_line(exc)}"
         raise IngestError(f"{name}: not a readable PDF ({detail})") from None
     try:
         pages = []
