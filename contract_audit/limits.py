@@ -13,8 +13,10 @@ The command line (`scan`) and the batch workers take their defaults from DEFAULT
 from __future__ import annotations
 
 import os
+import pickle
+import selectors
 import signal
-import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -75,50 +77,54 @@ def audit_limited(auditor, source: bytes | str | Path, budgets: Budgets = DEFAUL
 
 def run_limited(func: Callable[..., T], *args, budgets: Budgets = DEFAULT_BUDGETS, name: str = "document") -> T:
     """`func(*args)` in a forked child with budgets.seconds of wall-clock time and budgets.memory_mb of address
-    space on top of this process's. The result and any AuditError come back through a pipe; any other
-    exception becomes an AuditError naming it. Where fork is not available, `func` runs here, unlimited."""
-    import multiprocessing
+    space on top of this process's. The result (pickled) and any AuditError come back through a pipe; any
+    other exception becomes an AuditError naming it. Where fork is not available, `func` runs here with the
+    reader budgets only.
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    A plain fork, not multiprocessing: it works from any process (a daemonic pool worker may not start a
+    multiprocessing child), and the child leaves by os._exit, flushing none of the parent's buffers."""
+    if not hasattr(os, "fork"):
         return func(*args)
-    context = multiprocessing.get_context("fork")
-    for stream in (sys.stdout, sys.stderr):  # the child flushes its copies on exit: nothing may be pending
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = _CHILD_FAILED
         try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(sender, func, args, budgets.memory_mb, name), daemon=True)
-    child.start()
-    sender.close()
+            os.close(read_end)
+            status = _child(write_end, func, args, budgets.memory_mb, name)
+        finally:
+            os._exit(status)
+    os.close(write_end)
     try:
-        if not receiver.poll(budgets.seconds):
-            raise LimitExceeded(f"{name}: took longer than {budgets.seconds:g} s (time limit); stopped")
-        try:
-            kind, value = receiver.recv()
-        except (EOFError, OSError):
-            child.join()
-            raise LimitExceeded(_death_message(name, child.exitcode, budgets)) from None
+        payload = _read_until(read_end, time.monotonic() + budgets.seconds)
     finally:
-        receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
+        os.close(read_end)
+        exitcode = _reap(pid)
+    if payload is None:
+        raise LimitExceeded(f"{name}: took longer than {budgets.seconds:g} s (time limit); stopped")
+    if not payload:
+        raise LimitExceeded(_death_message(name, exitcode, budgets))
+    kind, value = pickle.loads(payload)
     if kind == "error":
         raise value
     return value
 
 
 _OUT_OF_MEMORY_EXIT = 3
+_CHILD_FAILED = 4
 
 
-def _child(sender, func, args, memory_mb: int, name: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
+def _child(fd: int, func, args, memory_mb: int, name: str) -> int:
+    """Run `func` and write the pickled ("ok", result) or ("error", AuditError) to `fd`; return the exit status."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
+    except ValueError:
+        pass  # forked from a thread the interpreter does not take as its main one
     limit_address_space(memory_mb)
     try:
         result = ("ok", func(*args))
     except MemoryError:
-        os._exit(_OUT_OF_MEMORY_EXIT)  # no room left to build a message; the parent names the cause
+        return _OUT_OF_MEMORY_EXIT  # no room left to build a message; the parent names the cause
     except AuditError as exc:
         result = ("error", exc)
     except RecursionError:
@@ -127,12 +133,39 @@ def _child(sender, func, args, memory_mb: int, name: str) -> None:
         detail = " ".join(str(exc).split())
         result = ("error", AuditError(f"{name}: unexpected error while reading ({type(exc).__name__}: {detail})"))
     try:
-        sender.send(result)
+        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
-        os._exit(_OUT_OF_MEMORY_EXIT)
-    except Exception as exc:  # a result that cannot be sent back (not picklable)
-        sender.send(("error", AuditError(f"{name}: the result could not be returned ({type(exc).__name__})")))
-    sender.close()
+        return _OUT_OF_MEMORY_EXIT
+    except Exception as exc:  # a result that cannot be pickled
+        payload = pickle.dumps(("error", AuditError(f"{name}: the result could not be returned ({type(exc).__name__})")))
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(payload)
+    return 0
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """Everything written to `fd` until the writer closes it; None if the deadline comes first."""
+    chunks = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                return None
+            chunk = os.read(fd, 1024 * 1024)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def _reap(pid: int) -> int:
+    """Kill the child if it still runs and wait for it; its exit code, or minus the signal that ended it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def _death_message(name: str, exitcode: int | None, budgets: Budgets) -> str:
