@@ -215,6 +215,20 @@ def test_run_limited_turns_a_reader_bug_into_one_line():
         run_limited(_fail_unexpectedly, name="odd.pdf")
 
 
+def _sum_limited():
+    return run_limited(sum, [1, 2, 3])
+
+
+def test_run_limited_works_from_a_pool_worker_and_a_thread():
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # daemonic workers, as the web server may use
+        assert pool.apply(_sum_limited) == 6
+    with ThreadPoolExecutor(1) as threads:
+        assert threads.submit(_sum_limited).result() == 6
+
+
 def test_audit_limited_takes_bytes_or_a_path(auditor, tmp_path):
     path = tmp_path / "c.txt"
     path.write_text(f"1. {hostile.CLAUSE}\n")
