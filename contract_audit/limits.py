@@ -30,7 +30,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class ReaderBudgets:
     docx_members: int = 10_000  # parts in one DOCX package
-    docx_xml_bytes: int = 64 * MIB  # one XML part of a DOCX, unpacked (document.xml of a 1,000-page contract: ~10 MiB)
+    docx_xml_bytes: int = 32 * MIB  # one XML part of a DOCX, unpacked (document.xml of a 1,000-page contract: ~10 MiB)
+    docx_blocks: int = 250_000  # paragraphs and tables in a DOCX body (a 1,000-page contract: ~20,000)
     docx_unpacked_bytes: int = 256 * MIB  # the whole DOCX package unpacked, pictures included
     pdf_stream_bytes: int = 64 * MIB  # one Flate stream of a PDF, inflated (a text page's content: ~50 KiB)
     pdf_decoded_bytes: int = 512 * MIB  # all Flate streams of a PDF, inflated (pictures left out)

@@ -161,8 +161,14 @@ def test_streams_within_the_budget_are_read():
 
 # --- DOCX containers ---------------------------------------------------------------------------------------
 
+def test_a_body_of_millions_of_empty_paragraphs_is_refused():
+    data = hostile.docx(hostile.paragraph(hostile.CLAUSE) + "<w:p/>" * 300_000)
+    with pytest.raises(IngestError, match="more than 250,000 paragraphs and tables"):
+        read_limited(data, "empty-paragraphs.docx")
+
+
 def test_a_part_that_truly_unpacks_past_the_budget_is_refused():
-    padding = "<!--" + " " * (80 * 1024 * 1024) + "-->"
+    padding = "<!--" + " " * (40 * 1024 * 1024) + "-->"
     data = hostile.docx(hostile.paragraph(hostile.CLAUSE) + padding)
     with pytest.raises(IngestError, match="more than its limit"):
         read_limited(data, "padded.docx")

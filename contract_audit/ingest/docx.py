@@ -7,6 +7,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from ..errors import IngestError
+from ..limits import READER_BUDGETS
 from .cleanup import one_line
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -49,7 +50,9 @@ def read_docx_pages(data: bytes, name: str) -> list[list[str]]:
     numbering = WordNumbering.from_document(document)
     use_rendered_breaks = any(True for _ in body.iter(f"{_W}lastRenderedPageBreak"))
     pages: list[list[str]] = [[]]
-    for block in body_blocks(body):
+    for count, block in enumerate(body_blocks(body), 1):
+        if count > READER_BUDGETS.docx_blocks:
+            raise IngestError(f"{name}: more than {READER_BUDGETS.docx_blocks:,} paragraphs and tables (limit); refused")
         if block.tag == f"{_W}p":
             _add_paragraph(block, document, numbering, pages, use_rendered_breaks)
         elif block.tag == f"{_W}tbl":
@@ -143,8 +146,6 @@ def unpack_docx(data: bytes, name: str) -> bytes:
     cutting it to its declared size. Reading in small blocks and counting what really comes out bounds
     the memory whatever the headers say; python-docx then reads the checked copy.
     """
-    from ..limits import READER_BUDGETS
-
     budget = READER_BUDGETS
     members: dict[str, bytes] = {}  # a name given twice: the last entry, the one zipfile reads by name
     total = 0

@@ -8,6 +8,7 @@ import zlib
 import pypdfium2 as pdfium
 
 from ..errors import IngestError
+from ..limits import READER_BUDGETS
 from .cleanup import normalise_lines, one_line
 
 # Where a stream's data begins; the dictionary before it says whether it is Flate-compressed.
@@ -66,8 +67,6 @@ def _load_page(pdf, index: int, name: str):
 def check_inflated_size(data: bytes, name: str) -> None:
     """Refuse a PDF whose Flate streams inflate past the reader budgets (a compression bomb), before PDFium
     inflates any of them whole. Pictures are left out: extracting text never decodes them."""
-    from ..limits import READER_BUDGETS
-
     budget = READER_BUDGETS
     total = 0
     for match in _STREAM_START.finditer(data):
