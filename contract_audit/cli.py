@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .errors import AuditError
+from .limits import DEFAULT_BUDGETS
 from .model import FAMILIES, SEVERITIES
 
 EXIT_FAIL_ON = 1
@@ -80,6 +81,13 @@ def _auditor(rules_dirs, policy, buyer=None, vendor=None):
     return auditor
 
 
+def _audit(auditor, path, budgets=DEFAULT_BUDGETS):
+    """One contract's report, audited in a child process held to the time and memory budgets (limits.py)."""
+    from .limits import audit_limited
+
+    return audit_limited(auditor, path, budgets)
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
         try:
@@ -102,16 +110,23 @@ def _write(text: str, output: str | None) -> None:
 @policy_option
 @party_options
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help=f"Exit {EXIT_FAIL_ON} if a finding is at least this severe.")
-def scan(files, fmt, output, rules_dirs, policy, fail_on, buyer, vendor):
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_BUDGETS.seconds, show_default=True,
+              help="Seconds one contract may take; then it is stopped and reported as an error.")
+@click.option("--max-memory", "--memory-limit", "memory_mb", type=click.IntRange(min=64), default=DEFAULT_BUDGETS.memory_mb,
+              show_default=True, help="MiB of memory one contract may use on top of the loaded program.")
+def scan(files, fmt, output, rules_dirs, policy, fail_on, buyer, vendor, timeout, memory_mb):
     """Scan contracts (PDF, DOCX, text, Markdown) and report their findings."""
+    from dataclasses import replace
+
     from .report import render
     from .score import SEVERITY_RANK
 
     auditor = _auditor(rules_dirs, policy, buyer, vendor)
+    budgets = replace(DEFAULT_BUDGETS, seconds=timeout, memory_mb=memory_mb)
     reports, failed = [], 0
     for path in files:
         try:
-            reports.append(auditor.audit(path))
+            reports.append(_audit(auditor, path, budgets))
         except AuditError as exc:
             failed += 1
             click.echo(f"error: {exc}", err=True)
@@ -164,7 +179,7 @@ def redline(file, output, author, rules_dirs, policy, buyer, vendor):
     target = output or _beside(file, ".redline.docx")
     if Path(target).exists() and Path(file).exists() and Path(target).samefile(file):
         raise AuditError(f"{target}: is the contract itself; choose another --output, the original must stay as it is")
-    report = _auditor(rules_dirs, policy, buyer, vendor).audit(file)
+    report = _audit(_auditor(rules_dirs, policy, buyer, vendor), file)
     source = Path(file).read_bytes() if report.document.format == "docx" else None
     result = make_redline(report, source, author=author)
     _write_bytes(result.docx, target)
@@ -187,7 +202,7 @@ def checklist(file, fmt, output, rules_dirs, policy, buyer, vendor):
     """Negotiation checklist: one row per finding and missing protection, most severe first."""
     from .checklist import render_checklist
 
-    rendered = render_checklist(_auditor(rules_dirs, policy, buyer, vendor).audit(file), fmt)
+    rendered = render_checklist(_audit(_auditor(rules_dirs, policy, buyer, vendor), file), fmt)
     if fmt == "docx":
         target = output or _beside(file, ".checklist.docx")
         _write_bytes(rendered, target)
@@ -211,7 +226,7 @@ def compare(old, new, fmt, output, fail_on_new, rules_dirs, policy, buyer, vendo
     from .report.compare import render_comparison
 
     auditor = _auditor(rules_dirs, policy, buyer, vendor)
-    comparison = compare_reports(auditor.audit(old), auditor.audit(new))
+    comparison = compare_reports(_audit(auditor, old), _audit(auditor, new))
     _write(render_comparison(comparison, fmt), output)
     if fail_on_new and comparison.finding_changes("new"):
         sys.exit(EXIT_FAIL_ON)
@@ -504,9 +519,10 @@ def _batch_formats(ctx, param, values) -> tuple[str, ...]:
 @click.option("--resume", is_flag=True, help="Finish the batch already in --out; files done before are skipped by content hash.")
 @click.option("--format", "formats", multiple=True, callback=_batch_formats,
               help="Exports: csv, jsonl, html or none (repeatable or comma-separated; default: all three).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_BUDGETS.seconds, show_default=True,
               help="Seconds one file may take; then its worker is killed and the file recorded as failed.")
-@click.option("--memory-limit", "memory_mb", type=click.IntRange(min=64), default=2048, show_default=True,
+@click.option("--memory-limit", "--max-memory", "memory_mb", type=click.IntRange(min=64),
+              default=DEFAULT_BUDGETS.memory_mb, show_default=True,
               help="MiB one file may use on top of a loaded worker; beyond it the file is recorded as failed.")
 @click.option("--chunk-size", type=click.IntRange(min=1), help="Files sent to a worker at a time (default: automatic).")
 @click.option("--scheduler", help="Run on this Dask cluster (tcp://host:8786); the inputs must be at the same path on every worker.")

@@ -406,11 +406,14 @@ def load_policy(path: str | Path) -> Policy:
     if not isinstance(data, dict):
         raise RuleError(f"{path}:1: a policy file must be a mapping")
     allowed = {"severity", "disable", "disable_families", "thresholds", "weights"}
-    unknown = set(data) - allowed
+    unknown = [key for key in data if key not in allowed]
     if unknown:
-        raise RuleError(f"{path}: unknown policy key '{sorted(unknown)[0]}' (allowed: {', '.join(sorted(allowed))})")
+        raise RuleError(f"{path}: unknown policy key '{unknown[0]}' (allowed: {', '.join(sorted(allowed))})")
+    for key in ("severity", "thresholds", "weights"):
+        if not _string_keyed_scalars(data.get(key) or {}):
+            raise RuleError(f"{path}: '{key}' must map names to single values, e.g. {_POLICY_EXAMPLES[key]}")
     severities = data.get("severity") or {}
-    if not isinstance(severities, dict) or any(v not in SEVERITIES for v in severities.values()):
+    if any(v not in SEVERITIES for v in severities.values()):
         raise RuleError(f"{path}: 'severity' maps rule ids to one of {', '.join(SEVERITIES)}")
     for key in ("disable", "disable_families"):
         if not isinstance(data.get(key) or [], list) or not all(isinstance(v, str) for v in data.get(key) or []):
@@ -419,12 +422,27 @@ def load_policy(path: str | Path) -> Policy:
     if families - set(FAMILIES):
         raise RuleError(f"{path}: unknown family '{sorted(families - set(FAMILIES))[0]}' in disable_families")
     thresholds = data.get("thresholds") or {}
-    if not isinstance(thresholds, dict) or any(k not in FAMILIES or not isinstance(v, (int, float)) or not 0 <= v <= 1 for k, v in thresholds.items()):
+    if any(k not in FAMILIES or not _number(v) or not 0 <= v <= 1 for k, v in thresholds.items()):
         raise RuleError(f"{path}: 'thresholds' maps family ids to numbers between 0 and 1")
     weights = data.get("weights") or {}
-    if not isinstance(weights, dict) or any(k not in SEVERITIES or not isinstance(v, (int, float)) or v < 0 for k, v in weights.items()):
+    if any(k not in SEVERITIES or not _number(v) or not 0 <= v < float("inf") for k, v in weights.items()):
         raise RuleError(f"{path}: 'weights' maps severities to non-negative numbers")
     return Policy(
         severities=dict(severities), disabled_rules=frozenset(data.get("disable") or []),
         disabled_families=frozenset(families), thresholds=dict(thresholds), weights=dict(weights),
     )
+
+
+_POLICY_EXAMPLES = {"severity": "severity: {rule-id: high}", "thresholds": "thresholds: {exit: 0.4}",
+                    "weights": "weights: {critical: 40}"}
+
+
+def _string_keyed_scalars(value) -> bool:
+    """A mapping of names to plain values: no nested mappings or lists, where a policy expects one value."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and (v is None or isinstance(v, (str, int, float))) for k, v in value.items()
+    )
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

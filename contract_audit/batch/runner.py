@@ -10,7 +10,6 @@ goes back to the queue.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import AuditError
+from ..limits import signal_name
 from .records import Outcome, Task, failed
 from .worker import WorkerConfig
 
@@ -207,9 +207,5 @@ class LocalPool:
 
 def _crash_reason(returncode: int | None) -> str:
     if returncode is not None and returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return f"the reader crashed on this file (worker killed by {name}; out of memory?)"
+        return f"the reader crashed on this file (worker killed by {signal_name(-returncode)}; out of memory?)"
     return f"the reader crashed on this file (worker exited with code {returncode})"

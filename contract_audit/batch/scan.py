@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import AuditError
+from ..limits import DEFAULT_BUDGETS
 from .export import ReportPages, remove_report_pages, write_exports
 from .progress import Progress, format_seconds
 from .records import Item, Task
@@ -31,8 +32,8 @@ class BatchOptions:
     jobs: int | None = None  # local worker processes; default: one per core
     resume: bool = False
     formats: tuple[str, ...] = FORMATS
-    timeout: float = 60.0  # seconds one file may take before its worker is killed
-    memory_mb: int = 2048  # memory one file may take on top of a loaded worker
+    timeout: float = DEFAULT_BUDGETS.seconds  # seconds one file may take before its worker is killed
+    memory_mb: int = DEFAULT_BUDGETS.memory_mb  # memory one file may take on top of a loaded worker
     chunk_size: int | None = None
     rules_dirs: tuple[str, ...] = ()
     policy: str | None = None

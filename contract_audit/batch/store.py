@@ -71,9 +71,9 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: durable at checkpoints, never corrupt
             self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
             raise AuditError(f"{self.path}: not a usable results store ({exc})") from None
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -86,7 +86,8 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        with self._transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def record_files(self, rows: list[tuple[str, int, str | None, str | None]]) -> None:
         """(path, size, sha256, error) for every input file of this run, replacing the previous run's list
@@ -169,15 +170,41 @@ class Store:
         return row[0] if row else None
 
     def _transaction(self):
-        return _Transaction(self.db)
+        return _Transaction(self.db, self.path)
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
+    """BEGIN ... COMMIT, or ROLLBACK on an error. A store that cannot be written (disk full, read-only, locked)
+    is an AuditError of one line: the batch stops, and what was committed before stays."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path):
         self.db = db
+        self.path = path
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
 
     def __exit__(self, kind, value, traceback):
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            try:
+                self.db.execute("COMMIT")
+                return False
+            except sqlite3.Error as exc:
+                value = exc
+        self._rollback()
+        if isinstance(value, sqlite3.Error):
+            raise self._error(value) from None
+        return False
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite already rolled back (a full disk ends the transaction itself)
+
+    def _error(self, exc: sqlite3.Error) -> AuditError:
+        return AuditError(f"{self.path}: cannot write the results store ({exc}); the results committed so far are "
+                          "kept, finish with --resume once the problem is fixed")

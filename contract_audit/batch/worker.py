@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ..errors import AuditError
+from ..limits import DEFAULT_BUDGETS, limit_address_space
 from .records import Outcome, Task, failed, stored_report
 from .sources import Limits, Reader, content_hash
 
@@ -30,7 +31,7 @@ HOG_HOOK = "CONTRACT_AUDIT_TEST_HOG"
 class WorkerConfig:
     rules_dirs: tuple[str, ...] = ()
     policy: str | None = None
-    memory_mb: int = 2048  # address space a file may use on top of what the loaded worker holds
+    memory_mb: int = DEFAULT_BUDGETS.memory_mb  # address space a file may use on top of what the loaded worker holds
     limits: Limits = field(default_factory=Limits)
     buyer: str | None = None  # the parties as the user names them, for every contract of the batch
     vendor: str | None = None
@@ -108,24 +109,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def _limit_memory(megabytes: int) -> None:
-    import resource
-
-    try:
-        with open("/proc/self/statm") as stream:
-            base = int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        base = 0
-    limit = base + megabytes * 1024 * 1024
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        pass  # not enforceable here (macOS): the time limit still applies
-
-
 def main(argv: list[str] | None = None) -> int:
     import signal
     from multiprocessing.connection import Connection
@@ -143,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         conn.send(("fatal", str(exc)))
         return 1
     freeze_loaded_objects()
-    _limit_memory(config.memory_mb)
+    limit_address_space(config.memory_mb)  # not enforceable everywhere (macOS): the time limit still applies
     reader = Reader(config.limits)
     conn.send(("ready", os.getpid()))
     while True:

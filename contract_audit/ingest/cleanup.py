@@ -102,3 +102,8 @@ def join_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
         parts.append(page_text)
         offset += len(page_text)
     return "".join(parts), tuple(starts) or (0,)
+
+
+def one_line(error: Exception | str) -> str:
+    """A library's error text (lxml's carries line breaks) folded onto one line, for a message of our own."""
+    return " ".join(str(error).split())
