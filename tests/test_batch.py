@@ -357,3 +357,10 @@ def _lock_holder(out: Path) -> str:
         return (out / "batch.lock").read_text().strip()
     except FileNotFoundError:
         return ""
+
+
+def test_dashboard_wraps_long_errors_and_duplicate_paths():
+    template = (REPO / "contract_audit" / "templates" / "dashboard.html").read_text()
+    assert '<td class="small note">{% if row.error %}' in template
+    assert "table.docs td.note { overflow-wrap:anywhere;" in template
+    assert '<th scope="col" data-type="text" class="note">' in template and "table.docs th.note { white-space:normal;" in template
