@@ -149,8 +149,9 @@ def macro_words() -> dict[str, frozenset[str]]:
     def longest_words(role_words, placeholder):
         return frozenset({max(word.split(), key=len) for word in role_words} | {placeholder})
 
-    return {"vendor": longest_words(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER),
-            "buyer": longest_words(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)}
+    vendor = longest_words(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER)
+    buyer = longest_words(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)
+    return {"vendor": vendor, "buyer": buyer, "vendor_name": vendor, "buyer_name": buyer}
 
 
 def own_party_names(names) -> list[str]:
@@ -291,7 +292,7 @@ class _PositionAutomaton:
                 fragment = self.concatenate(fragment, self.sequence(body))
             return self.concatenate(fragment, optional)
         prefix = self.EMPTY
-        for _ in range(max(0, low - 1)):
+        for _ in range(min(low - 1, _SMALL_REPEAT)):  # body{1000,} costs no more to check than body{9,}
             prefix = self.concatenate(prefix, self.sequence(body))
         start = len(self.leaves)
         first, last, empty = self.sequence(body)
