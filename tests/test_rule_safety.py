@@ -25,6 +25,8 @@ OLD_KEY_CUSTODY_GROUP = r"held(?:\s*(?:,|and|or|and/or)\s*\w+)*\s+by\s+{vendor}"
 SLOW_CLAUSES = [
     "Encryption keys shall be held " + "and" * 60 + " by nobody other than the Supplier.",
     "Encryption keys shall be held " + "and " * 60 + "by nobody other than the Supplier.",
+    # the updates rules' group of articles and {buyer}, which read 'the City' in two ways, took 3 s at 20
+    "The update shall be installed without prior " + "the City " * 60 + "x.",
 ]
 
 
@@ -207,19 +209,17 @@ def test_shipped_patterns_stay_fast_on_pumped_texts():
 # ---------------------------------------------------------------- the clause, end to end
 
 
-def test_slow_clause_classifies_in_under_two_seconds(tmp_path):
+def test_slow_clauses_classify_on_the_command_line(tmp_path):
     path = tmp_path / "clauses.jsonl"
     path.write_text("".join(json.dumps({"id": str(i), "text": text}) + "\n" for i, text in enumerate(SLOW_CLAUSES)))
     # A process of its own, with a deadline: on a catastrophic pattern the search would not return at all.
-    started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "contract_audit.cli", "classify", str(path)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert len(proc.stdout.splitlines()) == 2
-    assert time.perf_counter() - started < 120
+    assert len(proc.stdout.splitlines()) == len(SLOW_CLAUSES)
 
 
-def test_slow_clause_in_process(auditor):
+def test_slow_clauses_classify_in_under_two_seconds(auditor):
     for text in SLOW_CLAUSES:
         started = time.perf_counter()
         auditor.classify([text])
