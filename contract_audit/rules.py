@@ -221,6 +221,8 @@ class _PositionAutomaton:
         self.leaves: list[tuple] = []  # per position, its parse-tree node
         self.follow: list[dict[int, int]] = []  # per position, the positions that may come next, with ways
         self.loops: list[tuple[int, int]] = []  # the position range of each unbounded repeat's body
+        self.loop_depth = 0  # transitions outside every loop cannot be on a cycle: they are not recorded
+        self._masks: dict[tuple, int] = {}
 
     # A fragment is (first, last, empty): the positions that can begin and end a match of it, each with its
     # number of ways, and the number of ways it matches the empty string.
@@ -235,7 +237,7 @@ class _PositionAutomaton:
     def concatenate(self, left, right) -> tuple:
         first_left, last_left, empty_left = left
         first_right, last_right, empty_right = right
-        for position, ways in last_left.items():
+        for position, ways in last_left.items() if self.loop_depth else ():
             for following, more in first_right.items():
                 _add_ways(self.follow[position], following, ways * more)
         first, last = dict(first_left), dict(last_right)
@@ -295,7 +297,9 @@ class _PositionAutomaton:
         for _ in range(min(low - 1, _SMALL_REPEAT)):  # body{1000,} costs no more to check than body{9,}
             prefix = self.concatenate(prefix, self.sequence(body))
         start = len(self.leaves)
+        self.loop_depth += 1
         first, last, empty = self.sequence(body)
+        self.loop_depth -= 1
         self.loops.append((start, len(self.leaves)))
         for position, ways in last.items():  # the way back to the start of the next repetition
             for following, more in first.items():
@@ -305,7 +309,10 @@ class _PositionAutomaton:
 
     def mask(self, position: int) -> int:
         op, av = self.leaves[position]
-        return sum(1 << i for i, c in enumerate(self.alphabet) if _matches_character(op, av, c))
+        key = (op, repr(av))  # the same class (\s, \w, a letter) recurs many times in one pattern
+        if key not in self._masks:
+            self._masks[key] = sum(1 << i for i, c in enumerate(self.alphabet) if _matches_character(op, av, c))
+        return self._masks[key]
 
     def outermost_loops(self) -> list[tuple[int, int]]:
         outermost = []
