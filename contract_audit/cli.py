@@ -10,6 +10,7 @@ import click
 
 from .errors import AuditError
 from .limits import DEFAULT_BUDGETS
+from .report.markdown import escape_controls
 from .model import FAMILIES, SEVERITIES
 
 EXIT_FAIL_ON = 1
@@ -27,22 +28,28 @@ class AuditGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AuditError as exc:
-            click.echo(f"error: {exc}", err=True)
+            _say(f"error: {exc}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
         except _NO_ARGS_IS_HELP:
             raise  # a bare command: its help, as click shows it
         except click.UsageError as exc:
             # click would print the usage, a hint and the error on three lines
             command = exc.ctx.command_path if exc.ctx else ctx.command_path
-            click.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
+            _say(f"error: {exc.format_message()} (see '{command} --help')", err=True)
             ctx.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
         except OSError as exc:  # standard output closed or full (`| head`, `> /dev/full`), and the like
             _discard_stdout()
-            click.echo(f"error: {exc.strerror or exc}", err=True)
+            _say(f"error: {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
+
+
+def _say(message: str, err: bool = False) -> None:
+    """One line on the terminal. It may hold a file name or contract text: their control characters are written
+    out (\\x1b), so that they cannot move the cursor, retitle the window or ring the bell."""
+    click.echo(escape_controls(message), err=err)
 
 
 def _discard_stdout() -> None:
@@ -129,7 +136,7 @@ def scan(files, fmt, output, rules_dirs, policy, fail_on, buyer, vendor, timeout
             reports.append(_audit(auditor, path, budgets))
         except AuditError as exc:
             failed += 1
-            click.echo(f"error: {exc}", err=True)
+            _say(f"error: {exc}", err=True)
     if reports:
         if fmt == "json":
             from .report.json import render_json
@@ -184,10 +191,10 @@ def redline(file, output, author, rules_dirs, policy, buyer, vendor):
     result = make_redline(report, source, author=author)
     _write_bytes(result.docx, target)
     for finding in result.unplaced:
-        click.echo(f"warning: clause {finding.clause.number or finding.clause.id} could not be marked up in the document "
-                   f"(not found again, or inside a text box); no comment for {finding.rule_id}", err=True)
-    click.echo(f"{target}: {result.comments} comment(s), {result.replacements} replaced clause(s), "
-               f"{result.insertions} inserted clause(s)", err=True)
+        _say(f"warning: clause {finding.clause.number or finding.clause.id} could not be marked up in the document "
+             f"(not found again, or inside a text box); no comment for {finding.rule_id}", err=True)
+    _say(f"{target}: {result.comments} comment(s), {result.replacements} replaced clause(s), "
+         f"{result.insertions} inserted clause(s)", err=True)
 
 
 @main.command()
@@ -206,7 +213,7 @@ def checklist(file, fmt, output, rules_dirs, policy, buyer, vendor):
     if fmt == "docx":
         target = output or _beside(file, ".checklist.docx")
         _write_bytes(rendered, target)
-        click.echo(f"{target}: checklist written", err=True)
+        _say(f"{target}: checklist written", err=True)
     else:
         _write(rendered, output)
 
@@ -493,7 +500,7 @@ def rules_test(directory):
     ruleset = _ruleset([directory], include_shipped=False) if directory else _ruleset([])
     run, failures = check_examples(ruleset)
     for failure in failures:
-        click.echo(f"FAIL {failure.rule_id}: expected {failure.expected}: {failure.text}")
+        _say(f"FAIL {failure.rule_id}: expected {failure.expected}: {failure.text}")
     click.echo(f"{run - len(failures)} passed, {len(failures)} failed")
     if failures:
         sys.exit(1)
@@ -554,7 +561,7 @@ def batch(paths, out_dir, jobs, resume, formats, timeout, memory_mb, chunk_size,
                + f"; {summary.audited} audited now, {summary.resumed} done before; {summary.pages} pages; "
                f"{summary.seconds:.1f} s")
     for output in summary.outputs:
-        click.echo(f"  {output}")
+        _say(f"  {output}")
 
 
 if __name__ == "__main__":

@@ -341,7 +341,7 @@ class _Parser:
         """Position after a rule macro such as {vendor}, or None when '{' starts something else."""
         pattern, start = self.pattern, self.position
         close = pattern.find("}", start)
-        if close > start + 1 and pattern[start + 1:close].isalpha():
+        if close > start + 1 and pattern[start + 1:close].replace("_", "").isalpha():
             return close + 1
         return None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
+from re import _constants as _sre_c, _parser as _sre_parser
 
 from .clauses import BUYER_ROLE_WORDS, VENDOR_ROLE_WORDS
 from .errors import RuleError
@@ -119,15 +120,25 @@ VENDOR_PLACEHOLDER = "ᚠ"
 BUYER_PLACEHOLDER = "ᚢ"
 
 
+def party_name_macro(role_words, placeholder: str) -> str:
+    """A party's name or role word without an article: for a repeated group that already takes 'the' and
+    'its' as words of their own, where {vendor} or {buyer} would match 'the City' in two ways."""
+    return rf"(?:{_alternation(role_words)}|{placeholder}+)(?:'s|’s|s)?"
+
+
 def party_macro(role_words, placeholder: str) -> str:
-    names = _alternation(role_words)
-    return rf"(?:(?:the|each|any|a|its)\s+)?(?:{names}|{placeholder}+)(?:'s|’s|s)?"
+    return rf"(?:(?:the|each|any|a|its)\s+)?{party_name_macro(role_words, placeholder)}"
+
+
+PARTY_MACROS = ("vendor", "buyer", "vendor_name", "buyer_name")
 
 
 def expand_macros(regex: str) -> str:
     values = dict(MACROS)
     values["vendor"] = party_macro(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER)
     values["buyer"] = party_macro(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)
+    values["vendor_name"] = party_name_macro(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER)
+    values["buyer_name"] = party_name_macro(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), regex)
 
 
@@ -140,8 +151,9 @@ def macro_words() -> dict[str, frozenset[str]]:
     def longest_words(role_words, placeholder):
         return frozenset({max(word.split(), key=len) for word in role_words} | {placeholder})
 
-    return {"vendor": longest_words(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER),
-            "buyer": longest_words(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)}
+    vendor = longest_words(VENDOR_ROLE_WORDS, VENDOR_PLACEHOLDER)
+    buyer = longest_words(BUYER_ROLE_WORDS, BUYER_PLACEHOLDER)
+    return {"vendor": vendor, "buyer": buyer, "vendor_name": vendor, "buyer_name": buyer}
 
 
 def own_party_names(names) -> list[str]:
@@ -156,6 +168,253 @@ def party_name_pattern(names) -> re.Pattern | None:
     if not own:
         return None
     return re.compile(rf"(?<!\w)(?:{_alternation(own)})(?!\w)", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- backtracking safety (docs/rule_safety.md)
+#
+# Python's `re` backtracks: a pattern in which a repeated part can match the same text in more than one way
+# ('(a+)+', '(?:\s*(?:and|or)\s*\w+)*') takes time exponential in the length of a text it fails on. Such a
+# pattern is refused when its rule is loaded. The check builds the pattern's position automaton (one state
+# per character-matching leaf of the parse tree), counting the ways each transition can be taken, and looks
+# for a state with two different paths back to itself over the same text: that is exactly what makes a
+# backtracking matcher's work grow exponentially. Assertions (\b, lookarounds) are read as always true, which
+# can only add paths, so a pattern that passes is safe whatever they decide.
+
+_SMALL_REPEAT = 8  # repeats bounded this low are unrolled (their work is polynomial); longer ones are loops
+_PROBE_CHARACTERS = "az09_ \t\n.,;:-/'’“”()!?&\x00\u00a0éᚠᚢ"
+_CATEGORY_TESTS = {
+    "DIGIT": str.isdecimal,
+    "SPACE": str.isspace,
+    "WORD": lambda c: c.isalnum() or c == "_",
+    "LINEBREAK": lambda c: c == "\n",
+}
+
+
+class UnsafeRegex(ValueError):
+    """A regex the matcher could spend exponential time on, or one using a construct the check cannot read."""
+
+
+def check_backtracking(regex: str) -> None:
+    """Raise UnsafeRegex when `regex` (macros expanded) can backtrack exponentially."""
+    try:
+        tree = _sre_parser.parse(regex, re.IGNORECASE)
+    except re.error:
+        return  # compiling reports a bad regex with its own message
+    alphabet = "".join(sorted(set(_PROBE_CHARACTERS) | set(regex.lower())))
+    automaton = _PositionAutomaton(alphabet)
+    automaton.sequence(tree)
+    for start, end in automaton.outermost_loops():
+        if automaton.ambiguous(start, end):
+            raise UnsafeRegex("can take exponential time (a repeated part matches the same text in more than one way)")
+
+
+_ONE_WAY, _TWO_WAYS = 1, 2  # path counts saturate at two: one way is safe, two or more are not
+
+
+def _add_ways(ways: dict, key, count: int) -> None:
+    ways[key] = min(_TWO_WAYS, ways.get(key, 0) + count)
+
+
+class _PositionAutomaton:
+    """The Glushkov automaton of a parsed regex, with the number of ways (1 or 2+) of each transition."""
+
+    def __init__(self, alphabet: str) -> None:
+        self.alphabet = alphabet
+        self.leaves: list[tuple] = []  # per position, its parse-tree node
+        self.follow: list[dict[int, int]] = []  # per position, the positions that may come next, with ways
+        self.loops: list[tuple[int, int]] = []  # the position range of each unbounded repeat's body
+        self.loop_depth = 0  # transitions outside every loop cannot be on a cycle: they are not recorded
+        self._masks: dict[tuple, int] = {}
+
+    # A fragment is (first, last, empty): the positions that can begin and end a match of it, each with its
+    # number of ways, and the number of ways it matches the empty string.
+    EMPTY = ({}, {}, _ONE_WAY)
+
+    def sequence(self, items) -> tuple:
+        fragment = self.EMPTY
+        for op, av in items:
+            fragment = self.concatenate(fragment, self.node(op, av))
+        return fragment
+
+    def concatenate(self, left, right) -> tuple:
+        first_left, last_left, empty_left = left
+        first_right, last_right, empty_right = right
+        for position, ways in last_left.items() if self.loop_depth else ():
+            for following, more in first_right.items():
+                _add_ways(self.follow[position], following, ways * more)
+        first, last = dict(first_left), dict(last_right)
+        if empty_left:
+            for position, ways in first_right.items():
+                _add_ways(first, position, ways * empty_left)
+        if empty_right:
+            for position, ways in last_left.items():
+                _add_ways(last, position, ways * empty_right)
+        return first, last, min(_TWO_WAYS, empty_left * empty_right)
+
+    @staticmethod
+    def either(left, right) -> tuple:
+        first, last = dict(left[0]), dict(left[1])
+        for position, ways in right[0].items():
+            _add_ways(first, position, ways)
+        for position, ways in right[1].items():
+            _add_ways(last, position, ways)
+        return first, last, min(_TWO_WAYS, left[2] + right[2])
+
+    def node(self, op, av) -> tuple:
+        if op in (_sre_c.LITERAL, _sre_c.NOT_LITERAL, _sre_c.ANY, _sre_c.IN):
+            position = len(self.leaves)
+            self.leaves.append((op, av))
+            self.follow.append({})
+            return {position: _ONE_WAY}, {position: _ONE_WAY}, 0
+        if op is _sre_c.AT:
+            return self.EMPTY
+        if op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT):
+            self.sequence(av[1])  # its own loops are checked too; it consumes nothing here
+            return self.EMPTY
+        if op is _sre_c.SUBPATTERN:
+            return self.sequence(av[-1])
+        if op is _sre_c.ATOMIC_GROUP:
+            return self.sequence(av)
+        if op is _sre_c.BRANCH:
+            fragment = None
+            for branch in av[1]:
+                part = self.sequence(branch)
+                fragment = part if fragment is None else self.either(fragment, part)
+            return fragment
+        if op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT, _sre_c.POSSESSIVE_REPEAT):
+            return self.repeat(*av)
+        raise UnsafeRegex(f"the safety check does not accept {str(op).lower()} (backreferences, conditionals)")
+
+    def repeat(self, low: int, high: int, body) -> tuple:
+        if high <= _SMALL_REPEAT:
+            # Unrolled as body{low} (body (body (...)?)?)?: one way for each number of repetitions, as re counts.
+            optional = self.EMPTY
+            for _ in range(high - low):
+                optional = self.either(self.concatenate(self.sequence(body), optional), self.EMPTY)
+            fragment = self.EMPTY
+            for _ in range(low):
+                fragment = self.concatenate(fragment, self.sequence(body))
+            return self.concatenate(fragment, optional)
+        prefix = self.EMPTY
+        for _ in range(min(low - 1, _SMALL_REPEAT)):  # body{1000,} costs no more to check than body{9,}
+            prefix = self.concatenate(prefix, self.sequence(body))
+        start = len(self.leaves)
+        self.loop_depth += 1
+        first, last, empty = self.sequence(body)
+        self.loop_depth -= 1
+        self.loops.append((start, len(self.leaves)))
+        for position, ways in last.items():  # the way back to the start of the next repetition
+            for following, more in first.items():
+                _add_ways(self.follow[position], following, ways * more)
+        looped = (first, last, _ONE_WAY if low == 0 else empty)
+        return self.concatenate(prefix, looped)
+
+    def mask(self, position: int) -> int:
+        op, av = self.leaves[position]
+        key = (op, repr(av))  # the same class (\s, \w, a letter) recurs many times in one pattern
+        if key not in self._masks:
+            self._masks[key] = sum(1 << i for i, c in enumerate(self.alphabet) if _matches_character(op, av, c))
+        return self._masks[key]
+
+    def outermost_loops(self) -> list[tuple[int, int]]:
+        outermost = []
+        for start, end in sorted(self.loops, key=lambda loop: (loop[0], -loop[1])):
+            if not outermost or start >= outermost[-1][1]:
+                outermost.append((start, end))
+        return outermost
+
+    def ambiguous(self, start: int, end: int) -> bool:
+        """True when some position in [start, end) has two paths back to itself over the same text: in the
+        product of the automaton with itself, a strongly connected component holding a pair (p, p) also
+        holds a pair (p, q) with p != q, or a transition between pairs (p, p) that can be taken two ways."""
+        inside = {p: {q: ways for q, ways in self.follow[p].items() if start <= q < end}
+                  for p in range(start, end)}
+        masks = {p: self.mask(p) for p in range(start, end)}
+
+        def successors(pair):
+            p, q = pair
+            for p2, ways_p in inside[p].items():
+                for q2, ways_q in inside[q].items():
+                    if masks[p2] & masks[q2]:
+                        yield (p2, q2), ways_p * ways_q
+
+        for component in _strongly_connected([(p, p) for p in range(start, end)], successors):
+            if not any(p == q for p, q in component):
+                continue
+            if any(p != q for p, q in component):
+                return True
+            members = set(component)
+            if any(ways > 1 and pair in members for node in component for pair, ways in successors(node)):
+                return True
+        return False
+
+
+def _matches_character(op, av, character: str) -> bool:
+    return any(_matches_exactly(op, av, c) for c in {character, character.upper(), character.lower()})
+
+
+def _matches_exactly(op, av, character: str) -> bool:
+    code = ord(character)
+    if op is _sre_c.LITERAL:
+        return code == av
+    if op is _sre_c.NOT_LITERAL:
+        return code != av
+    if op is _sre_c.ANY:
+        return True  # also the newline: assuming more matches is the safe side
+    negated = bool(av) and av[0][0] is _sre_c.NEGATE
+    for item_op, item in av:
+        if item_op is _sre_c.LITERAL and code == item:
+            return not negated
+        if item_op is _sre_c.RANGE and item[0] <= code <= item[1]:
+            return not negated
+        if item_op is _sre_c.CATEGORY:
+            name = str(item).replace("CATEGORY_", "").replace("UNI_", "").replace("LOC_", "")
+            test = _CATEGORY_TESTS[name.replace("NOT_", "")]
+            if test(character) != name.startswith("NOT_"):
+                return not negated
+    return negated
+
+
+def _strongly_connected(roots, successors):
+    """Tarjan's algorithm, iterative, over the nodes reachable from `roots`; yields each component's nodes."""
+    index, low, on_stack, stack, counter = {}, {}, set(), [], 0
+    for root in roots:
+        if root in index:
+            continue
+        work = [(root, iter(successors(root)))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            advanced = False
+            for child, _ in edges:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(successors(child))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                yield component
 
 
 # ---------------------------------------------------------------- loading and validation
@@ -186,12 +445,7 @@ def load_rule_file(path: Path, compile_patterns: bool = True) -> tuple[list[Rule
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot be read ({exc})") from None
     try:
-        loader = _LOADER(text)
-        try:
-            root = loader.get_single_node()  # nodes keep line numbers for error messages
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
+        root, data = _compose(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -213,6 +467,46 @@ def load_rule_file(path: Path, compile_patterns: bool = True) -> tuple[list[Rule
         for item, node in zip(data.get("families") or [], nodes["families"][1].value if "families" in nodes else [])
     ]
     return rules, families
+
+
+def _compose(text: str, path: Path) -> tuple[yaml.Node | None, object]:
+    """The document's root node (nodes keep line numbers for error messages) and its data."""
+    loader = _LOADER(text)
+    try:
+        root = loader.get_single_node()
+        _refuse_alias_bombs(root, path)
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
+# Far more values than any rule file holds, even with its aliases written out.
+MAX_YAML_VALUES = 200_000
+
+
+def _refuse_alias_bombs(root: yaml.Node | None, path: Path) -> None:
+    """Aliases (*name) let a few lines stand for billions of values (a 'billion laughs' file). Count the values
+    of the document as if every alias were written out, each node once (an alias is the same node met again),
+    and refuse the file past MAX_YAML_VALUES, or when an alias refers to a value that contains it."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack = [(root, False)] if root is not None else []
+    while stack:
+        node, children_done = stack.pop()
+        children = ([part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[id(node)] > MAX_YAML_VALUES:
+                raise _fail(path, node, f"YAML aliases expand this document to more than {MAX_YAML_VALUES:,} "
+                                        "values; write the values out")
+        elif id(node) in open_nodes:
+            raise _fail(path, node, "a YAML alias refers to a value that contains it")
+        elif id(node) not in sizes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
 
 
 def _fail(path: Path, node: yaml.Node | None, message: str) -> RuleError:
@@ -249,7 +543,7 @@ def _parse_rule(item, node: yaml.Node, path: Path, compile_patterns: bool = True
     patterns = _parse_patterns(item["patterns"], path, where("patterns"), rule_name, compile_patterns)
     unless = _string_list(item.get("unless") or [], path, where("unless"), rule_name, "unless", allow_empty=True)
     for regex in unless:
-        _check_regex(regex, path, where("unless"), rule_name, compile_patterns)
+        _check_regex(regex, path, where("unless"), rule_name, compile_patterns, "unless pattern")
     context = _string_list(item.get("context") or [], path, where("context"), rule_name, "context", allow_empty=True)
     token_patterns = item.get("token_patterns") or []
     if not isinstance(token_patterns, list) or not all(isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in token_patterns):
@@ -295,17 +589,18 @@ def _parse_patterns(value, path, node, rule_name, compile_patterns: bool = True)
         score = entry.get("score", 0.8)
         if not isinstance(score, (int, float)) or not 0 < score <= 1:
             raise _fail(path, entry_node, f"rule '{rule_name}': pattern score must be a number in (0, 1]")
-        _check_regex(entry["regex"], path, entry_node, rule_name, compile_patterns)
-        patterns.append(Pattern(name=str(entry.get("name", f"p{index + 1}")), regex=entry["regex"], score=float(score)))
+        name = str(entry.get("name", f"p{index + 1}"))
+        _check_regex(entry["regex"], path, entry_node, rule_name, compile_patterns, f"pattern '{name}'")
+        patterns.append(Pattern(name=name, regex=entry["regex"], score=float(score)))
     return tuple(patterns)
 
 
-def _check_regex(regex, path, node, rule_name, compile_patterns: bool = True) -> None:
+def _check_regex(regex, path, node, rule_name, compile_patterns: bool = True, label: str = "pattern") -> None:
     if not isinstance(regex, str):
         raise _fail(path, node, f"rule '{rule_name}': a regex must be a string")
-    unknown = set(re.findall(r"\{([a-z]+)\}", regex)) - set(MACROS) - {"vendor", "buyer"}
+    unknown = set(re.findall(r"\{([a-z_]+)\}", regex)) - set(MACROS) - set(PARTY_MACROS)
     if unknown:
-        raise _fail(path, node, f"rule '{rule_name}': unknown macro {{{sorted(unknown)[0]}}} (known: vendor, buyer, {', '.join(MACROS)})")
+        raise _fail(path, node, f"rule '{rule_name}': unknown macro {{{sorted(unknown)[0]}}} (known: {', '.join(PARTY_MACROS + tuple(MACROS))})")
     if not compile_patterns:
         return
     # Placeholders keep validation cheap; the full macros are compiled once, when the rule first runs.
@@ -314,6 +609,10 @@ def _check_regex(regex, path, node, rule_name, compile_patterns: bool = True) ->
         re.compile(placeholder)
     except re.error as exc:
         raise _fail(path, node, f"rule '{rule_name}': bad regex ({exc}): {regex}") from None
+    try:
+        check_backtracking(expand_macros(regex))
+    except UnsafeRegex as exc:
+        raise _fail(path, node, f"rule '{rule_name}': {label} {exc}: {regex}") from None
 
 
 def _parse_family(item, node, path: Path) -> FamilyInfo:
@@ -397,7 +696,7 @@ def load_policy(path: str | Path) -> Policy:
     `thresholds: {family: 0..1}`, `weights: {critical: n, ...}`."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _compose(path.read_text(encoding="utf-8"), path)[1] or {}
     except OSError as exc:
         raise RuleError(f"{path}: cannot read policy file ({exc.strerror})") from None
     except yaml.YAMLError as exc:

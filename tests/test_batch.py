@@ -324,3 +324,43 @@ def test_a_worker_that_dies_fails_only_its_current_file(archive, monkeypatch):
         outcomes = {o.path.rsplit("/", 1)[-1]: o for o in pool.run(tasks)}
     assert outcomes["stuck_parser.pdf"].status == "failed" and "SIGKILL" in outcomes["stuck_parser.pdf"].error
     assert outcomes["contract_3.pdf"].status == outcomes["contract_5.pdf"].status == "ok"
+
+
+def test_second_batch_on_the_same_folder_is_refused_until_the_first_ends(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "slow.txt").write_text("1. Services\n\nThe Supplier shall provide the Services.\n")
+    out = tmp_path / "out"
+    env = dict(os.environ, **{HANG_HOOK: "slow"})
+    command = [sys.executable, "-m", "contract_audit.cli", "batch", str(inputs), "--out", str(out), "--jobs", "1",
+               "--timeout", "60", "-q"]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _lock_holder(out):
+            time.sleep(0.05)
+        assert _lock_holder(out) == str(first.pid)
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert second.stderr == (f"error: {out}: another batch (process {first.pid}) is writing to this folder; "
+                                 "wait for it to finish or choose another --out\n")
+    finally:
+        first.send_signal(signal.SIGKILL)  # the kernel drops the lock with the process
+        first.wait()
+    third = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=120)
+    assert third.returncode == 0, third.stderr
+    assert "1 files: 1 ok" in third.stdout
+
+
+def _lock_holder(out: Path) -> str:
+    try:
+        return (out / "batch.lock").read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def test_dashboard_wraps_long_errors_and_duplicate_paths():
+    template = (REPO / "contract_audit" / "templates" / "dashboard.html").read_text()
+    assert '<td class="small note">{% if row.error %}' in template
+    assert "table.docs td.note { overflow-wrap:anywhere;" in template
+    assert '<th scope="col" data-type="text" class="note">' in template and "table.docs th.note { white-space:normal;" in template

@@ -1,4 +1,6 @@
+import re
 import textwrap
+import time
 
 import pytest
 
@@ -148,3 +150,46 @@ def test_policy_lists_must_be_lists(tmp_path):
     policy_file.write_text(f"disable: {SHIPPED.rules[0].id}\n")
     with pytest.raises(RuleError, match="'disable' must be a list"):
         load_policy(policy_file)
+
+
+def _alias_bomb(indent: str = "    ", levels: int = 9) -> str:
+    """YAML lines whose aliases stand for 9**levels strings (a 'billion laughs' file)."""
+    lines = [f"{indent}laughs0: &l0 [" + ", ".join(["ha"] * 9) + "]"]
+    for level in range(1, levels):
+        lines.append(f"{indent}laughs{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_alias_bomb_in_a_rule_file_is_refused_at_once(tmp_path):
+    from click.testing import CliRunner
+
+    from contract_audit.cli import main
+
+    (tmp_path / "custom.yaml").write_text(textwrap.dedent(VALID_RULE).replace("    examples:", _alias_bomb() + "    examples:"))
+    started = time.perf_counter()
+    result = CliRunner().invoke(main, ["rules", "validate", str(tmp_path)])
+    assert time.perf_counter() - started < 5
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert re.fullmatch(rf"error: {re.escape(str(tmp_path / 'custom.yaml'))}:\d+: YAML aliases expand this document "
+                        r"to more than 200,000 values; write the values out", line)
+
+
+def test_yaml_aliases_within_reason_still_load(tmp_path):
+    text = textwrap.dedent(VALID_RULE).replace("anchors: [exit]", "anchors: &words [exit]")
+    (tmp_path / "custom.yaml").write_text(text + text.split("rules:\n", 1)[1].replace("exit-test-rule", "exit-test-two")
+                                          .replace("anchors: &words [exit]", "anchors: *words"))
+    assert [rule.anchors for rule in load_rules([tmp_path], include_shipped=False).rules] == [("exit",), ("exit",)]
+
+
+def test_recursive_yaml_alias_is_refused(tmp_path):
+    (tmp_path / "custom.yaml").write_text(textwrap.dedent(VALID_RULE).replace("references:", "x:") + "loop: &loop [*loop]\n")
+    with pytest.raises(RuleError, match="alias refers to a value that contains it|recursive"):
+        load_rules([tmp_path], include_shipped=False)
+
+
+def test_yaml_alias_bomb_in_a_policy_file_is_refused(tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(_alias_bomb(indent=""))
+    with pytest.raises(RuleError, match=r"policy.yaml:\d+: YAML aliases expand this document"):
+        load_policy(policy)

@@ -23,26 +23,28 @@ from .web_helpers import SAMPLES, running_server, server_process
 requests = pytest.importorskip("requests")
 
 SAMPLE_PDF = SAMPLES / "turnkey_ai_stack.pdf"
-# A rule whose pattern backtracks catastrophically: on the clause below its run time doubles with each letter,
-# so 40 letters keep a worker busy far longer than any test runs (a real rule did much the same to a server).
+# A rule whose pattern is slow by design: five lazy runs over the same letters try every way of splitting the
+# clause below before failing, about n^5/120 steps for n letters, so 400 letters keep a worker busy far longer
+# than any test runs. (Patterns that backtrack exponentially are refused when rules load; this one is only
+# polynomial, which the load-time check allows, as a slow document might be.)
 SLOW_RULE = """rules:
   - id: test-slow-backtracking
     family: monitoring
     kind: risk
     title: A deliberately slow pattern for the server's load tests
     severity: low
-    rationale: Backtracks catastrophically on a long run of letters that is not followed by an exclamation mark.
+    rationale: Tries every split of a long run of letters that is not followed by an exclamation mark.
     recommendation: Nothing to do.
     anchors: [zzslow]
     patterns:
-      - name: nested-quantifier
-        regex: 'zzslow\\s(?:\\w+\\s?)+!'
+      - name: five-lazy-runs
+        regex: 'zzslow\\s[a-z ]*?[a-z ]*?[a-z ]*?[a-z ]*?[a-z ]*?!'
         score: 0.5
     examples:
       positive: ["zzslow abc!", "zzslow abc def!", "zzslow x!"]
       negative: ["The Supplier shall provide the Services.", "The City may monitor the system.", "The Supplier shall keep records."]
 """
-HOSTILE_CLAUSE = "zzslow " + "a" * 40 + "- !"
+HOSTILE_CLAUSE = "zzslow " + "a" * 400 + "- !"
 HOSTILE_TEXT = f"1. Services\nThe Supplier shall provide the Services.\n2. Notes\n{HOSTILE_CLAUSE}\n".encode()
 GOOD_CLAUSE = {"clauses": [{"id": "1", "text": "The Supplier shall hold the encryption keys."}]}
 

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 from ..atomic import atomic_write, replacing
 from ..model import FAMILIES
+from ..report.markdown import escape_controls
 from .sources import SEPARATOR
 from .store import Store
 
@@ -27,10 +28,22 @@ def csv_row(row) -> list:
     risks = json.loads(row["family_risks"]) if row["family_risks"] else {}
     missing = json.loads(row["missing"]) if row["missing"] else []
     ok = row["status"] == "ok"
-    return ([row["path"], row["sha256"] or "", row["status"], row["error"] or "", row["format"] or "",
-             _blank(row["pages"]), _blank(row["risk"]), row["grade"] or ""]
-            + [risks.get(family, 0) if ok else "" for family in FAMILIES]
-            + [";".join(missing), row["vendor"] or "", row["duplicate_of"] or "", row["near_group"] or ""])
+    cells = ([row["path"], row["sha256"] or "", row["status"], row["error"] or "", row["format"] or "",
+              _blank(row["pages"]), _blank(row["risk"]), row["grade"] or ""]
+             + [risks.get(family, 0) if ok else "" for family in FAMILIES]
+             + [";".join(missing), row["vendor"] or "", row["duplicate_of"] or "", row["near_group"] or ""])
+    return [csv_cell(cell) if isinstance(cell, str) else cell for cell in cells]
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|...).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t")  # a carriage return is already written out as \\x0d
+
+
+def csv_cell(text: str) -> str:
+    """A text cell as a spreadsheet shows it and never runs it: control characters (other than a line break or a
+    tab, which the CSV quoting keeps) written out as \\xNN, and a leading quote before a would-be formula."""
+    text = escape_controls(text, keep="\n\t")
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _blank(value) -> str | int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import AuditError
 from ..limits import DEFAULT_BUDGETS
 from .export import ReportPages, remove_report_pages, write_exports
+from .lock import FolderLock
 from .progress import Progress, format_seconds
 from .records import Item, Task
 from .similarity import near_duplicate_groups
@@ -70,9 +71,11 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AuditError(f"{out}: cannot create the output folder ({exc.strerror})") from None
-    store = Store(out / STORE_NAME)
-    pool = None
+    lock = FolderLock(out)
+    lock.acquire()  # before the store is opened: a second batch must not touch it
+    store = pool = None
     try:
+        store = Store(out / STORE_NAME)
         _check_store(store, options, out)
         found = discover(paths, options.limits)
         pool = _pool(options, out)
@@ -128,7 +131,9 @@ def run_batch(paths, options: BatchOptions, stream=None) -> BatchSummary:
     finally:
         if pool is not None:
             pool.close()
-        store.close()
+        if store is not None:
+            store.close()
+        lock.release()
 
 
 def _check_store(store: Store, options: BatchOptions, out: Path) -> None:
