@@ -341,11 +341,15 @@ def evaluate(labelled, corpus, corpus_cv, grouped_cv, model_dir, rules_dirs, pol
 def _overlap(gold, corpus_path: Path) -> int:
     """How many labelled clauses the corpus holds, itself or from the same document."""
     from .evaluate import normalised
-    from .training import document_key, load_corpus
+    from .training import load_corpus
 
     texts, _, keys = load_corpus(corpus_path)
     seen_texts, seen_keys = {normalised(t) for t in texts}, set(keys)
-    return sum(1 for g in gold if normalised(g.text) in seen_texts or _key(g) in seen_keys and not _key(g).startswith("clause:"))
+    def seen(clause) -> bool:
+        key = _key(clause)
+        return normalised(clause.text) in seen_texts or (key in seen_keys and not key.startswith("clause:"))
+
+    return sum(1 for clause in gold if seen(clause))
 
 
 def _key(clause) -> str:

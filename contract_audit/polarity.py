@@ -36,7 +36,7 @@ class Lexicon:
 ENGLISH = Lexicon(
     buyer=(*BUYER_ROLE_WORDS, "you", "customers", "clients", "licensees", "state", "commission", "board", "bank",
            "company", "recipient", "owner", "user", "users", "member"),
-    vendor=(*VENDOR_ROLE_WORDS, "we", "us", "company", "processor", "subprocessor", "host", "hosting provider"),
+    vendor=(*VENDOR_ROLE_WORDS, "we", "us", "processor", "subprocessor", "host", "hosting provider"),
     negated_modal=(r"(?:(?:shall|will|may|must|can|could|does|do|is|are)\s+not|cannot|can't|won't|shan't|"
                    r"(?:has|have|shall\s+have|will\s+have)\s+no\s+(?:right|power|ability|option)\s+to|"
                    r"(?:is|are|shall\s+not\s+be|will\s+not\s+be)\s+not\s+(?:entitled|permitted|allowed|able)\s+to)"),
@@ -44,7 +44,7 @@ ENGLISH = Lexicon(
                    "export", "retain", "manage", "control", "receive", "obtain", "approve", "reject", "refuse",
                    "test", "generate", "keep", "bring", "supply", "own", "decline", "defer", "roll back", "revert",
                    "exit", "withdraw", "migrate", "review", "examine", "scan", "deploy", "disable", "enable",
-                   "opt out", "opt in", "store", "host", "keep", "be entitled", "be permitted", "be allowed"),
+                   "opt out", "opt in", "store", "host", "be entitled", "be permitted", "be allowed"),
     unavailable=(r"(?:is|are|shall\s+be|will\s+be|be)\s+not\s+(?:supported|available|offered|included|provided|possible|permitted)",
                  r"(?:may|shall|can|will)\s+not\s+be\s+(?:terminated|cancell?ed|ended|audited|inspected|exported|"
                  r"returned|migrated|transferred|rejected|refused|disabled)\s+(?:[\w-]+\s+){0,3}?by\s+(?:either|any|each|the\s+(?:buyer|customer|city|client|authority))",

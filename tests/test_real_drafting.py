@@ -235,3 +235,11 @@ def test_risk_polarity_pairs(auditor, risky, safe, family):
 def test_a_promise_with_a_list_of_exceptions_protects_nothing():
     assert denial("The Provider will not disclose Customer Data except (a) to its affiliates, (b) to its "
                   "subcontractors and (c) as required by law.") is not None
+
+
+def test_polarity_patterns_cannot_backtrack_exponentially():
+    from contract_audit.polarity import ENGLISH, _compiled
+    from contract_audit.rules import check_backtracking
+
+    for _, pattern in _compiled(ENGLISH, ("City of Brightwater",)).checks:
+        check_backtracking(pattern.pattern)  # raises UnsafeRegex
