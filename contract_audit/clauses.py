@@ -28,7 +28,7 @@ VENDOR_ROLE_WORDS = (
 BUYER_ROLE_WORDS = (
     "city", "customer", "client", "authority", "contracting authority", "municipality", "purchaser",
     "employer", "licensee", "council", "agency", "government", "buyer", "ministry", "department",
-    "procuring entity", "county",
+    "procuring entity", "county", "contracting officer",
 )
 _DEFINED_TERM = re.compile(
     r"(?:\(\s*|,?\s*(?=(?:hereinafter|hereafter)\b))(?:(?:hereinafter|hereafter)\s+)?(?:(?:referred\s+to|called|designated)\s+)?"
