@@ -73,6 +73,17 @@ def classifier_protections(probabilities: np.ndarray | None, thresholds: dict[st
     }
 
 
+def classifier_may_propose(probabilities: np.ndarray, risk_limits: dict[str, float],
+                           protect_limits: dict[str, float]) -> bool:
+    """Whether the classifier reaches any family's risk or protection floor on this clause (if not, no topic
+    check or definition lookup is needed for it)."""
+    return any(
+        float(probabilities[RISK_COLUMNS[f]]) >= max(risk_limits[f], CLASSIFIER_FLOOR)
+        or float(probabilities[PROTECT_COLUMNS[f]]) >= max(protect_limits[f], PROTECT_FLOOR)
+        for f in FAMILIES
+    )
+
+
 @dataclass(frozen=True)
 class ProtectionWords:
     """Per family, what a clause must mention for the classifier alone to read it as protecting the family:
@@ -111,15 +122,17 @@ def fuse_clause(rule_scores: dict[str, float], rule_protects: set[str], probabil
     `text` is the clause (with its list lead-in); `context` adds the definitions it uses, for the topic check."""
     from .polarity import withheld_protection
 
-    context = text if context is None else context
-    mentioned = topics(context, vocabulary) if probabilities is not None else set()
-    read = classifier_protections(probabilities, protect_limits) & mentioned
+    read = classifier_protections(probabilities, protect_limits)
+    risks = fuse_risks(rule_scores, probabilities, risk_limits)
+    if read or any(d.source == "classifier" for d in risks.values()):
+        # The topic check reads the whole clause and its definitions: only when the classifier proposes something.
+        mentioned = topics(text if context is None else context, vocabulary)
+        read &= mentioned
+        risks = {f: d for f, d in risks.items() if d.source != "classifier" or f in mentioned}
     candidates = set(rule_protects) | (words.admit(read, text) if words is not None else read)
     withheld = withheld_protection(text, candidates, vocabulary, buyer_names) if candidates else {}
     candidates -= set(withheld)
-    risks = drop_where_protected(fuse_risks(rule_scores, probabilities, risk_limits), candidates)
-    risks = {f: d for f, d in risks.items() if d.source != "classifier" or f in mentioned}
-    return ClauseDecision(risks=risks, protects=candidates, withheld=withheld)
+    return ClauseDecision(risks=drop_where_protected(risks, candidates), protects=candidates, withheld=withheld)
 
 
 def family_vocabulary(ruleset: RuleSet) -> dict[str, frozenset[str]]:

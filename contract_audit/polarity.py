@@ -136,13 +136,15 @@ def withheld_protection(text: str, families: set[str], vocabulary: dict[str, fro
     from .fusion import topics
 
     sentences = _compiled(ENGLISH, tuple(buyer_names)).sentence_end.split(text)
+    reasons = [denial(sentence, buyer_names) for sentence in sentences]
+    if not any(reasons):
+        return {}
+    if len(sentences) == 1:
+        return {family: REASONS[reasons[0]] for family in families}
     withheld: dict[str, str] = {}
     granting: set[str] = set()
-    for sentence in sentences:
-        about = topics(sentence, vocabulary) & families if len(sentences) > 1 else set(families)
-        if not about:
-            continue
-        reason = denial(sentence, buyer_names)
+    for sentence, reason in zip(sentences, reasons):
+        about = topics(sentence, vocabulary) & families
         if reason is None:
             granting |= about
         else:

@@ -37,7 +37,8 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
     protection that clause gives the buyer; and per clause id, the protections it words but does not grant
     (family -> why; see polarity.py). `probabilities` maps a clause's index to its classifier row, for the
     clauses the classifier may judge (`classifiable`); `texts` are the clauses with their list lead-ins."""
-    from .fusion import family_vocabulary, fuse_clause, protect_thresholds, protection_words, risk_thresholds
+    from .fusion import (classifier_may_propose, family_vocabulary, fuse_clause, protect_thresholds, protection_words,
+                         risk_thresholds)
 
     risk_limits = risk_thresholds(model, policy) if model is not None else None
     protect_limits = protect_thresholds(model, policy) if model is not None else None
@@ -67,7 +68,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
         row = probabilities.get(index) if probabilities is not None else None
         text = texts[index] if texts is not None else clause.text
         context = None
-        if row is not None:
+        if row is not None and (classifier_may_propose(row, risk_limits, protect_limits)):
             context = " ".join([text, *(t.text for t in pointed_at(clause.text, definitions, by_number, clause.id))])
         decision = fuse_clause({f: items[0].score for f, items in rule_evidence.items()}, rule_protected[clause.id],
                                row, risk_limits, protect_limits, text, vocabulary, context, buyer_names, words)
