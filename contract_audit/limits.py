@@ -16,6 +16,7 @@ import os
 import pickle
 import selectors
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,4 +211,18 @@ def limit_address_space(megabytes: int) -> None:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
+        pass
+
+
+def die_with_parent() -> None:
+    """If the process that started this one is killed outright (kill -9), take this one down too instead of
+    leaving it running (Linux; elsewhere a worker notices the closed socket when it next talks)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
         pass

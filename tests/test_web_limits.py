@@ -357,8 +357,8 @@ def test_a_worker_caps_its_address_space():
     import subprocess
     import sys
 
-    program = ("from contract_audit.web.workers import _cap_address_space\n"
-               "_cap_address_space(64)\n"
+    program = ("from contract_audit.limits import limit_address_space\n"
+               "limit_address_space(64)\n"
                "try:\n    hoard = bytearray(512 * 1024 * 1024)\nexcept MemoryError:\n    print('refused')\n")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "refused", done.stderr

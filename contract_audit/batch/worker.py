@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ..errors import AuditError
-from ..limits import DEFAULT_BUDGETS, limit_address_space
+from ..limits import DEFAULT_BUDGETS, die_with_parent, limit_address_space
 from .records import Outcome, Task, failed, stored_report
 from .sources import Limits, Reader, content_hash
 
@@ -96,26 +96,13 @@ def _stems(variable: str) -> set[str]:
     return {s.strip() for s in os.environ.get(variable, "").split(",") if s.strip()}
 
 
-def _die_with_parent() -> None:
-    """If the supervisor is killed (kill -9), take this process down too instead of leaving it running."""
-    if not sys.platform.startswith("linux"):
-        return  # elsewhere the worker notices the closed socket when it next talks to the supervisor
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     import signal
     from multiprocessing.connection import Connection
 
     argv = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the supervisor, which stops us in order
-    _die_with_parent()
+    die_with_parent()
     conn = Connection(int(argv[0]))
     config: WorkerConfig = conn.recv()
     try:

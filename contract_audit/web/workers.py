@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..errors import AuditError
+from ..limits import die_with_parent, limit_address_space
 from .engine import Busy, queue_full
 from .uploads import UploadRejected
 
@@ -108,42 +109,12 @@ def answer(auditor, job, setup: WorkerSetup) -> Reply:
         return Reply("error", message=f"{type(exc).__name__}: {exc}")
 
 
-def _die_with_parent() -> None:
-    """If the server is killed outright, take this worker down too (Linux; elsewhere it sees the closed socket)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _cap_address_space(extra_mb: int) -> None:
-    """RLIMIT_AS at what the loaded worker maps now plus `extra_mb`: an audit that needs more gets MemoryError."""
-    import resource
-
-    try:
-        with open("/proc/self/statm") as stream:
-            mapped = int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        mapped = 0
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = mapped + extra_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-    except (ValueError, OSError):
-        pass  # not enforceable on this system (macOS); the time limit still applies
-
-
 def main(argv: list[str] | None = None) -> int:
     import signal
 
     argv = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers
-    _die_with_parent()
+    die_with_parent()
     logging.basicConfig(level=logging.INFO, format="worker %(process)d: %(message)s", stream=sys.stderr)
     conn = Connection(int(argv[0]))
     setup: WorkerSetup = conn.recv()
@@ -155,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         conn.send(("fatal", str(exc)))
         return 1
     freeze_loaded_objects()
-    _cap_address_space(setup.memory_mb)
+    limit_address_space(setup.memory_mb)
     try:
         conn.send(("ready", os.getpid()))
         while True:
