@@ -1,4 +1,4 @@
-"""Render the README pictures of a redlined page and of the checklist from the real output.
+"""Render the pictures in docs/reports.md of a redlined page and of the checklist from the real output.
 
 Usage (needs LibreOffice, poppler-utils' pdftoppm and Pillow):
     python docs/make_redline_pictures.py

@@ -1,8 +1,8 @@
 """The results store: one SQLite file (WAL mode) in the output folder, written only by the batch's driver.
 
 Each finished content is committed in its own transaction as soon as it arrives, so an interrupted batch
-keeps everything it finished and `--resume` only audits the rest. The schema is documented in the README
-("Batch scans of tender archives"); change it only by adding columns, tables or views.
+keeps everything it finished and `--resume` only audits the rest. The schema is documented in docs/batch.md
+("Results store schema"); change it only by adding columns, tables or views.
 """
 from __future__ import annotations
 
