@@ -243,3 +243,32 @@ def test_polarity_patterns_cannot_backtrack_exponentially():
 
     for _, pattern in _compiled(ENGLISH, ("City of Brightwater",)).checks:
         check_backtracking(pattern.pattern)  # raises UnsafeRegex
+
+
+# Drafting styles of cloud vendors' standard terms and of public-sector call-off contracts, read whole.
+STYLE_PROBES = [
+    ("protects", "data-residency", "You may select the regions in which Your Content will be stored, and we will not move "
+                                   "Your Content out of your selected regions without notifying you."),
+    ("protects", "exit", "We will not access or use Your Content except as necessary to maintain or provide the Services."),
+    ("risk", "updates", "We may change, discontinue, or deprecate any of the Services or remove features from time to time."),
+    ("risk", "updates", "We may modify this Agreement at any time by posting a revised version on our website."),
+    ("protects", "exit", "The Buyer may terminate the Call-Off Contract at any time by giving 30 days' written notice to the Supplier."),
+    ("protects", "monitoring", "The Buyer, or an auditor acting on its behalf, may audit the Supplier's compliance with the "
+                               "security requirements of this Call-Off Contract on reasonable notice."),
+    ("risk", "data-residency", "Customer Data may be transferred to, stored and processed in any country in which the "
+                               "Provider or its subprocessors operate."),
+    ("risk", "exit", "Each Subscription will automatically renew for a further 12 months unless either party gives notice "
+                     "of non-renewal."),
+    ("ordinary", "", "The Supplier shall invoice the Buyer monthly in arrears and the Buyer shall pay valid invoices within 30 days."),
+]
+
+
+@pytest.mark.parametrize("side, family, text", STYLE_PROBES)
+def test_standard_terms_and_call_off_drafting(auditor, side, family, text):
+    result, = auditor.classify([text])
+    if side == "risk":
+        assert family in result.families
+    elif side == "protects":
+        assert family in result.protects and family not in result.families
+    else:
+        assert result.families == [] and result.protects == []
