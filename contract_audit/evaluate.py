@@ -165,7 +165,7 @@ def classifier_view(model, texts: list[str], policy=None) -> ClassifierView:
 
     probabilities = model.predict_proba([with_role_words(t) for t in texts])
     rows = [row if classifiable(" ".join(t.split()), t) else None for row, t in zip(probabilities, texts)]
-    return ClassifierView(rows, [risk_thresholds(model, policy)] * len(texts), [protect_thresholds(model, policy)] * len(texts))
+    return ClassifierView(rows, [risk_thresholds(model, policy)] * len(texts), [protect_thresholds(model)] * len(texts))
 
 
 def format_side_by_side(systems: dict[str, Evaluation], title: str) -> str:

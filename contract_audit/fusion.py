@@ -7,9 +7,10 @@
   the family's subject: one of its topic words or of its rules' anchor phrases): source "classifier", its
   probability, explained by the terms that contributed most.
 Protections: a clause protects a family when a rule reads it so, or when the classifier finds the protection
-likely (at or above the family's protection threshold and PROTECT_FLOOR, above its risk probability for the
-same family, on topic); either way only where the polarity check (polarity.py) finds the protection actually
-granted to the buyer, not negated, sold separately or left to the vendor's discretion.
+likely (at or above the family's protection threshold and PROTECT_FLOOR, at least PROTECT_MARGIN above its
+risk probability for the same family, on topic, with the family's protection words: ProtectionWords); either
+way only where the polarity check (polarity.py) finds the protection actually granted to the buyer, not
+negated, sold separately or left to the vendor's discretion.
 
 Family thresholds come from the model card (chosen on cross-validation) and can be overridden per family
 with `thresholds:` in a policy file.
@@ -50,8 +51,9 @@ def risk_thresholds(model: ClauseModel, policy: Policy | None = None) -> dict[st
     return {f: float(overrides.get(f, model.thresholds[f"risk:{f}"])) for f in FAMILIES}
 
 
-def protect_thresholds(model: ClauseModel, policy: Policy | None = None) -> dict[str, float]:
-    """Per-family thresholds for the classifier's protection side (the model card's)."""
+def protect_thresholds(model: ClauseModel) -> dict[str, float]:
+    """Per-family thresholds for the classifier's protection side (the model card's; a policy's `thresholds:`
+    apply to the risk side only)."""
     return {f: float(model.thresholds[f"protects:{f}"]) for f in FAMILIES}
 
 
@@ -150,14 +152,6 @@ def topics(text: str, vocabulary: dict[str, frozenset[str]]) -> set[str]:
     return {family for family, phrases in vocabulary.items() if any(phrase in padded for phrase in phrases)}
 
 
-def keep_on_topic(decisions: dict[str, Decision], text: str, vocabulary: dict[str, frozenset[str]]) -> dict[str, Decision]:
-    """Drop classifier-only decisions for families whose subject `text` never mentions."""
-    if all(decision.source != "classifier" for decision in decisions.values()):
-        return decisions
-    mentioned = topics(text, vocabulary)
-    return {f: d for f, d in decisions.items() if d.source != "classifier" or f in mentioned}
-
-
 def drop_where_protected(decisions: dict[str, Decision], protected: set[str]) -> dict[str, Decision]:
     """Drop classifier-only decisions for families that a rule reads the same clause as protecting: the
     classifier confuses protective wording with the risk it protects against more than the rules do."""
@@ -172,8 +166,7 @@ def fuse_risks(rule_scores: dict[str, float], probabilities: np.ndarray | None,
                thresholds: dict[str, float] | None) -> dict[str, Decision]:
     """Risk decisions for one clause: `rule_scores` maps family -> best rule confidence (already thresholded),
     `probabilities` is the clause's classifier row (or None), `thresholds` the per-family risk thresholds.
-    Apply `keep_on_topic` to the result to drop classifier-only decisions on families the clause never
-    mentions."""
+    `fuse_clause` then drops classifier-only decisions on families the clause never mentions."""
     decisions: dict[str, Decision] = {}
     for family in FAMILIES:
         rule = rule_scores.get(family)

@@ -41,7 +41,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
                          risk_thresholds)
 
     risk_limits = risk_thresholds(model, policy) if model is not None else None
-    protect_limits = protect_thresholds(model, policy) if model is not None else None
+    protect_limits = protect_thresholds(model) if model is not None else None
     disabled_families = policy.disabled_families if policy else frozenset()  # their rules are off already
     if vocabulary is None:  # the families' topic vocabulary (fusion.family_vocabulary); callers may pass it in
         vocabulary = family_vocabulary(ruleset)
@@ -68,7 +68,7 @@ def assess(clauses: list[Clause], evidence: list[Evidence], probabilities: dict 
         row = probabilities.get(index) if probabilities is not None else None
         text = texts[index] if texts is not None else clause.text
         context = None
-        if row is not None and (classifier_may_propose(row, risk_limits, protect_limits)):
+        if row is not None and classifier_may_propose(row, risk_limits, protect_limits):
             context = " ".join([text, *(t.text for t in pointed_at(clause.text, definitions, by_number, clause.id))])
         decision = fuse_clause({f: items[0].score for f, items in rule_evidence.items()}, rule_protected[clause.id],
                                row, risk_limits, protect_limits, text, vocabulary, context, buyer_names, words)
