@@ -482,7 +482,10 @@ _ORGANISATION = re.compile(
 # In a clause read on its own, a named party acting opposite a role word ("Customer may terminate ... upon
 # notice to M&I", "IBM reserves the right ...") is the other side. These capitalised words start sentences
 # as subjects without being parties.
-_SUBJECT = re.compile(r"(?<![\w&])(?P<name>[A-Z][A-Z&]{1,7}|[A-Z][A-Za-z]{1,20})(?![\w&])(?:['’]s)?(?:\s*,[^,]{1,60},)?\s+"
+_NAME_WORD = r"(?:[A-Z][A-Z&]{1,7}|[A-Z][A-Za-z]{1,20})(?![\w&])"
+_SUBJECT = re.compile(r"(?<![\w&])(?:The\s+)?(?P<name>" + _NAME_WORD + r"(?:\s+(?:of\s+)?" + _NAME_WORD + r"){0,3})(?:['’]s)?"
+                      r"(?:\s+(?:personnel|staff|employees))?(?:\s+(?:and/or|and|or)\s+(?:its|their)\s+[A-Za-z]+)?"
+                      r"(?:\s*,[^,]{1,60},)?\s+"
                       r"(?:may|shall|will|must|reserves|retains|agrees|has\s+the\s+right|is\s+entitled|can)\b")
 _NOT_A_PARTY = frozenset("""
 agreement services service section party parties data software system systems product products order orders form
@@ -495,6 +498,7 @@ maintenance support access records report reports plan policy policies sla credi
 modification modifications company facility facilities site premises network platform application applications
 account accounts user users affiliates affiliate subcontractor subcontractors provider contractor vendor supplier
 licensor licensee customer client government city buyer purchaser owner operator authority agency department
+representative representatives auditor auditors agent agents personnel staff employees officer officers
 """.split())
 
 
@@ -509,7 +513,8 @@ def clause_parties(text: str) -> Parties:
     has_vendor = any(w in words for w in VENDOR_ROLE_WORDS if " " not in w) or "we" in words
     if has_buyer == has_vendor:
         return found
-    names = [m.group("name") for m in _SUBJECT.finditer(text) if m.group("name").lower() not in _NOT_A_PARTY]
+    names = [m.group("name") for m in _SUBJECT.finditer(text)
+             if not any(word in _NOT_A_PARTY for word in m.group("name").lower().split())]
     names = list(dict.fromkeys(names))
     if not names:
         return found

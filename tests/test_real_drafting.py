@@ -272,3 +272,15 @@ def test_standard_terms_and_call_off_drafting(auditor, side, family, text):
         assert family in result.protects and family not in result.families
     else:
         assert result.families == [] and result.protects == []
+
+
+@pytest.mark.parametrize("text, buyer", [
+    ("Bank of America personnel or its Representatives may audit the Supplier's information security program.",
+     "Bank of America"),
+    ("The Publishers and/or their auditors, on twenty days' notice to the Supplier, shall have the right to audit.",
+     "Publishers"),
+])
+def test_a_named_buyer_acting_opposite_the_vendor(text, buyer):
+    from contract_audit.clauses import clause_parties
+
+    assert clause_parties(text).buyer == (buyer,)
