@@ -226,3 +226,13 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def kill_worker(process, conn) -> None:
+    """Kill a worker process (a subprocess.Popen), reap it and close the socket it talked over."""
+    try:
+        process.kill()
+    except OSError:
+        pass
+    process.wait()
+    conn.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import AuditError
-from ..limits import signal_name
+from ..limits import kill_worker, signal_name
 from .records import Outcome, Task, failed
 from .worker import WorkerConfig
 
@@ -68,12 +68,7 @@ class WorkerProcess:
         return cls(process, conn)
 
     def kill(self) -> None:
-        try:
-            self.process.kill()
-        except OSError:
-            pass
-        self.process.wait()
-        self.conn.close()
+        kill_worker(self.process, self.conn)
 
     def request_exit(self) -> None:
         """Ask an idle worker to exit by itself; one still busy or loading (the batch was interrupted) is not asked."""

@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..errors import AuditError
-from ..limits import die_with_parent, limit_address_space
+from ..limits import die_with_parent, kill_worker, limit_address_space
 from .engine import Busy, queue_full
 from .uploads import UploadRejected
 
@@ -179,12 +179,7 @@ class _Worker:
             raise AuditError(message[1])
 
     def kill(self) -> None:
-        try:
-            self.process.kill()
-        except OSError:
-            pass
-        self.process.wait()
-        self.conn.close()
+        kill_worker(self.process, self.conn)
 
 
 class WorkerPool:
